@@ -1,0 +1,179 @@
+/** Chooses the label, id, text and numeric fields from a sample of records (unless given explicitly). */
+import { DataError, type DatasetSchema } from '../types';
+import type { RawRecord } from './record';
+
+const LABEL_NAMES = ['label', 'labels', 'class', 'category', 'target', 'y', 'sentiment', 'gold'];
+const ID_NAMES = ['id', '_id', 'uid', 'guid', 'key'];
+/** Never text by inference: evaluation-only fields. */
+const NEVER_TEXT = ['group'];
+/** Most distinct values a categorical field (label candidate) may have in the sample. */
+const MAX_CLASSES = 20;
+
+export interface InferOptions {
+  text?: string[];
+  label?: string;
+  id?: string;
+  tabular?: boolean;
+}
+
+interface FieldStats {
+  name: string;
+  present: number;
+  strings: number;
+  totalLen: number;
+  numeric: number;
+  nonNumeric: number;
+  distinct: Set<string>;
+}
+
+export function isNumericText(s: string): boolean {
+  const t = s.trim();
+  return t !== '' && Number.isFinite(Number(t));
+}
+
+function collectStats(names: readonly string[], sample: readonly RawRecord[]): Map<string, FieldStats> {
+  const stats = new Map<string, FieldStats>();
+  for (const name of names) {
+    stats.set(name, {
+      name,
+      present: 0,
+      strings: 0,
+      totalLen: 0,
+      numeric: 0,
+      nonNumeric: 0,
+      distinct: new Set(),
+    });
+  }
+  for (const r of sample) {
+    for (const [name, st] of stats) {
+      const kind = r.kind(name);
+      const t = r.text(name);
+      if (t === undefined) continue;
+      st.present++;
+      if (st.distinct.size <= MAX_CLASSES) st.distinct.add(t);
+      if (kind === 'string') {
+        st.strings++;
+        st.totalLen += t.length;
+      }
+      if (t.trim() === '') continue;
+      if (kind === 'number' || (kind === 'string' && isNumericText(t))) st.numeric++;
+      else st.nonNumeric++;
+    }
+  }
+  return stats;
+}
+
+function requireField(name: string, names: readonly string[], what: string, file: string): void {
+  if (!names.includes(name)) {
+    throw new DataError(
+      `${what} field '${name}' does not exist; available fields: ${names.join(', ') || '(none)'}`,
+      file,
+    );
+  }
+}
+
+function byName(names: readonly string[], wanted: readonly string[]): string | undefined {
+  return names.find((n) => wanted.includes(n.toLowerCase()));
+}
+
+/**
+ * Infers the schema. `names` are the field names in file order (the CSV header, or the union of JSON keys in the
+ * sample in order of first appearance). Returns the schema and notes for the user.
+ */
+export function inferSchema(
+  file: string,
+  format: DatasetSchema['format'],
+  names: readonly string[],
+  sample: readonly RawRecord[],
+  opts: InferOptions,
+): { schema: DatasetSchema; warnings: string[] } {
+  const warnings: string[] = [];
+  const stats = collectStats(names, sample);
+  const n = sample.length;
+  const isCategorical = (st: FieldStats): boolean =>
+    st.present > 0 && st.distinct.size <= MAX_CLASSES && st.distinct.size < Math.max(2, n / 2);
+  const isNumericCol = (st: FieldStats): boolean => st.numeric > 0 && st.nonNumeric === 0;
+
+  // id
+  let idField: string | undefined;
+  if (opts.id !== undefined) {
+    requireField(opts.id, names, 'id', file);
+    idField = opts.id;
+  } else {
+    idField = byName(names, ID_NAMES);
+  }
+
+  // label
+  let labelField: string | undefined;
+  if (opts.label !== undefined) {
+    requireField(opts.label, names, 'label', file);
+    labelField = opts.label;
+  } else {
+    labelField = byName(
+      names.filter((x) => x !== idField),
+      LABEL_NAMES,
+    );
+    if (!labelField) {
+      const cands = names
+        .filter((x) => x !== idField && !opts.text?.includes(x))
+        .map((x) => stats.get(x)!)
+        .filter(isCategorical);
+      // Prefer a non-numeric categorical field (first in file order), else the last numeric one.
+      const pick = cands.find((st) => !isNumericCol(st)) ?? cands[cands.length - 1];
+      if (!pick) {
+        throw new DataError(
+          `could not infer the label field (no field named label/class/target/... and no field with few distinct values); pass --label. Available fields: ${names.join(', ')}`,
+          file,
+        );
+      }
+      labelField = pick.name;
+      warnings.push(
+        `label field inferred as '${labelField}' (${pick.distinct.size} distinct values); pass --label to choose another`,
+      );
+    }
+  }
+
+  const rest = names.filter((x) => x !== labelField && x !== idField);
+  const explicitText = opts.text?.length ? opts.text : undefined;
+  explicitText?.forEach((t) => requireField(t, names, 'text', file));
+
+  // tabular
+  const tabular =
+    opts.tabular === true ||
+    (opts.tabular === undefined &&
+      !explicitText &&
+      rest.length > 0 &&
+      rest.every((x) => isNumericCol(stats.get(x)!)));
+  if (tabular) {
+    const numericFields = explicitText ?? rest;
+    if (numericFields.length === 0) throw new DataError('no numeric feature columns found', file);
+    const schema: DatasetSchema = { format, labelField, textFields: [], numericFields };
+    if (idField) schema.idField = idField;
+    return { schema, warnings };
+  }
+
+  let textFields: string[];
+  if (explicitText) {
+    textFields = [...explicitText];
+  } else {
+    const cands = rest
+      .filter((x) => !NEVER_TEXT.includes(x.toLowerCase()))
+      .map((x) => stats.get(x)!)
+      .filter((st) => st.strings > 0 && !isCategorical(st) && !isNumericCol(st))
+      .map((st) => ({ name: st.name, avg: st.totalLen / st.strings }));
+    if (cands.length === 0) {
+      throw new DataError(
+        `could not infer a text field (no field with free text); pass --text. Available fields: ${names.join(', ')}`,
+        file,
+      );
+    }
+    const longest = Math.max(...cands.map((c) => c.avg));
+    // The longest field, plus other long free-text fields of comparable length, in file order.
+    textFields = cands
+      .filter((c) => c.avg === longest || (c.avg >= 20 && c.avg >= 0.5 * longest))
+      .map((c) => c.name);
+  }
+  const schema: DatasetSchema = { format, labelField, textFields };
+  if (idField) schema.idField = idField;
+  return { schema, warnings };
+}

@@ -1,0 +1,59 @@
+import type { HeadData } from '../../src/engine/model/linearHead';
+
+/** Deterministic pseudo-random numbers for fixtures. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+export function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+/** A small, noisy C-class problem (some rows near the boundary or mislabeled so influence varies). */
+export function syntheticData(n: number, D: number, C: number, seed = 1): HeadData {
+  const r = rng(seed);
+  const centers = Array.from({ length: C }, () => Array.from({ length: D }, () => 1.5 * gaussian(r)));
+  const X = new Float64Array(n * D);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % C;
+    y[i] = r() < 0.08 ? (c + 1) % C : c;
+    for (let j = 0; j < D; j++) X[i * D + j] = centers[c][j] + gaussian(r);
+  }
+  return { X, y, n };
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
