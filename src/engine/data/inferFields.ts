@@ -4,7 +4,7 @@ import type { RawRecord } from './record';
 
 const LABEL_NAMES = ['label', 'labels', 'class', 'category', 'target', 'y', 'sentiment', 'gold'];
 const ID_NAMES = ['id', '_id', 'uid', 'guid', 'key'];
-/** Never text by inference: evaluation-only fields. */
+/** Never text (nor label) by inference: evaluation-only fields. */
 const NEVER_TEXT = ['group'];
 /** Most distinct values a categorical field (label candidate) may have in the sample. */
 const MAX_CLASSES = 20;
@@ -115,7 +115,7 @@ export function inferSchema(
     );
     if (!labelField) {
       const cands = names
-        .filter((x) => x !== idField && !opts.text?.includes(x))
+        .filter((x) => x !== idField && !opts.text?.includes(x) && !NEVER_TEXT.includes(x.toLowerCase()))
         .map((x) => stats.get(x)!)
         .filter(isCategorical);
       // Prefer a non-numeric categorical field (first in file order), else the last numeric one.
