@@ -4,6 +4,7 @@ import { SOLVER_NAMES } from '../engine/influence/solvers';
 import { type ScoreResult, scoreDataset } from '../engine/scoreDataset';
 import { DataError, UsageError } from '../engine/types';
 import { choiceFlag, numberFlag, parseArgs } from './args';
+import { EVAL_USAGE, runEval } from './evalCommands';
 import { stderrProgress } from './progress';
 
 const USAGE = `usage: memscore score TRAIN [--test TEST] [--text F1,F2] [--label F] [--id F] [--featurizer words|numeric]
@@ -16,9 +17,10 @@ Exit codes: 0 ok, 1 usage error, 2 data error.`;
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${EVAL_USAGE}\n`);
     return command ? 0 : 1;
   }
+  if (command === 'eval') return runEval(rest);
   if (command !== 'score') throw new UsageError(`unknown command '${command}'`);
   const { positional, flags } = parseArgs(rest, {
     values: [

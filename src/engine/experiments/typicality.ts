@@ -1,0 +1,61 @@
+/**
+ * Typicality: mean memorization score and mean percentile per value of a grouping field that the model never sees
+ * (e.g. the SpamAssassin corpus' easy_ham / hard_ham / spam). Atypical sub-populations should score higher.
+ */
+import { readDataset } from '../data/readDataset';
+import { rankDescending } from '../influence/scores';
+import type { DatasetRow } from '../types';
+import { type Prepared, fitAndScore } from './prepare';
+
+export interface TypicalityResult {
+  field: string;
+  rows: number;
+  groups: { value: string; count: number; meanScore: number; meanPercentile: number }[];
+}
+
+export const MISSING_GROUP = '(missing)';
+
+/**
+ * The group value of each training row, by line: a second read of the file with the group field as its only text
+ * field (the values are never featurized). Works for JSONL and CSV alike.
+ */
+export async function readGroups(prep: Prepared, field: string): Promise<string[]> {
+  const second = await readDataset(prep.file, {
+    text: [field],
+    label: prep.schema.labelField,
+    allowSingleClass: true,
+  });
+  const byLine = new Map<number, string>();
+  for (const r of second.rows as readonly DatasetRow[])
+    byLine.set(r.line, r.fields[0]?.value ?? MISSING_GROUP);
+  return prep.rows.map((r) => byLine.get(r.line) ?? MISSING_GROUP);
+}
+
+export function typicalityTable(
+  field: string,
+  groups: readonly string[],
+  score: Float64Array,
+): TypicalityResult {
+  const { percentile } = rankDescending(score);
+  const acc = new Map<string, { count: number; score: number; pct: number }>();
+  groups.forEach((g, i) => {
+    const a = acc.get(g) ?? { count: 0, score: 0, pct: 0 };
+    a.count++;
+    a.score += score[i];
+    a.pct += percentile[i];
+    acc.set(g, a);
+  });
+  const rows = [...acc].map(([value, a]) => ({
+    value,
+    count: a.count,
+    meanScore: a.score / a.count,
+    meanPercentile: a.pct / a.count,
+  }));
+  rows.sort((a, b) => b.meanPercentile - a.meanPercentile || a.value.localeCompare(b.value));
+  return { field, rows: groups.length, groups: rows };
+}
+
+export async function typicalityExperiment(prep: Prepared, field: string): Promise<TypicalityResult> {
+  const groups = await readGroups(prep, field);
+  return typicalityTable(field, groups, fitAndScore(prep, prep.data).scores.score);
+}
