@@ -4,7 +4,7 @@ import { NumericFeaturizer } from './featurize/numeric';
 import { WordsFeaturizer } from './featurize/words';
 import { pool } from './attribution/integratedInfluence';
 import { type ReadResult, readDataset } from './data/readDataset';
-import { rankDescending, scoreRows } from './influence/scores';
+import { rankDescending, scoreRowsAsync } from './influence/scores';
 import { type SolverName, defaultSolver, makeSolver } from './influence/solvers';
 import { type HeadData, type LinearHead, paramCount, probabilities } from './model/linearHead';
 import { trainHead } from './model/train';
@@ -75,7 +75,13 @@ export interface ScoreSummary {
   testAccuracy?: number;
   seconds: Record<string, number>;
   peakMemoryMB: number;
-  completeness?: { rows: number; meanGap: number; maxGap: number; steps: number };
+  completeness?: {
+    rows: number;
+    meanGap: number;
+    maxGap: number;
+    steps: number;
+    perRow: { index: number; gap: number }[];
+  };
 }
 
 export interface ScoreResult {
@@ -113,6 +119,7 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
   const data = await featurizeAll(featurizer, train.rows, classes, report, signal, 'featurizing');
   memory.sample();
   clock.lap('featurizing');
+  await yieldToEventLoop(signal);
 
   const l2 = opts.l2 ?? DEFAULT_L2;
   if (!(l2 > 0))
@@ -130,14 +137,16 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
   });
   const head = fit.head;
   clock.lap('training');
+  await yieldToEventLoop(signal);
 
   const solverName = opts.solver ?? defaultSolver(head);
   report({ stage: 'hessian', done: 0, total: 1, message: solverName });
   const solver = makeSolver(solverName, head, data, opts.seed ?? 0);
   memory.sample();
   clock.lap('hessian');
+  await yieldToEventLoop(signal);
 
-  const s = scoreRows(head, data, solver, { onProgress: report, signal });
+  const s = await scoreRowsAsync(head, data, solver, { onProgress: report, signal });
   const { rank, percentile, order } = rankDescending(s.score);
   clock.lap('scoring');
 
@@ -163,7 +172,9 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
   for (const i of opts.attributeRows ?? []) if (i >= 0 && i < rows.length) wanted.add(i);
   const targets = [...wanted];
   const gaps: number[] = [];
+  const perRow: { index: number; gap: number }[] = [];
   for (let b = 0; b < targets.length; b += BATCH) {
+    await yieldToEventLoop(signal);
     checkAbort();
     const batch = targets.slice(b, b + BATCH);
     const feats = await featurizer.featurize(batch.map((i) => train.rows[i]));
@@ -178,6 +189,7 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
       }));
       rows[i].completenessGap = res.gap;
       gaps.push(res.gap);
+      perRow.push({ index: i, gap: res.gap });
     });
     report({ stage: 'attributing', done: Math.min(b + BATCH, targets.length), total: targets.length });
   }
@@ -213,6 +225,7 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
           meanGap: gaps.reduce((a, b) => a + b, 0) / gaps.length,
           maxGap: Math.max(...gaps),
           steps,
+          perRow,
         }
       : undefined,
   };
@@ -237,6 +250,15 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
   memory.sample();
   summary.peakMemoryMB = memory.peakMB;
   return { rows, summary };
+}
+
+/**
+ * Lets the event loop serve pending I/O (a worker's cancellation message, progress writes) between batches and
+ * stages, whose work is otherwise synchronous; then honours an abort that arrived meanwhile.
+ */
+async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
 }
 
 function chooseFeaturizer(train: ReadResult, opts: ScoreOptions): Featurizer {
@@ -266,7 +288,7 @@ export async function featurizeAll(
   const X = new Float64Array(rows.length * D);
   const y = new Int32Array(rows.length);
   for (let b = 0; b < rows.length; b += BATCH) {
-    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    await yieldToEventLoop(signal);
     const batch = rows.slice(b, b + BATCH);
     const feats: TokenFeatures[] = await featurizer.featurize(batch);
     feats.forEach((f, k) => {
