@@ -1,3 +1,4 @@
+import { seededRandom } from '../random';
 import { cholesky, cholSolve, dot, forwardSolve, symmetricEigen } from '../linalg/dense';
 import {
   type HeadData,
@@ -150,14 +151,7 @@ export function lissaSolver(head: LinearHead, data: HeadData, opts: LissaOptions
   const scale = opts.scale ?? 1e4;
   const steps = opts.steps ?? 1000;
   const { classes: C, dim: D, theta, l2 } = head;
-  let state = (opts.seed ?? 0) * 2654435761 + 1;
-  const rand = () => {
-    // xorshift32: deterministic given --seed.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(opts.seed ?? 0);
   const p = new Float64Array(C);
   const u = new Float64Array(C);
   const solve = (v: Float64Array) => {
