@@ -4,6 +4,10 @@ import { chmodSync, existsSync } from 'node:fs';
 
 const entries = [
   { in: 'src/cli/memscore.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'src/worker/server.ts', out: 'dist/worker.js' },
+  { in: 'src/extension/extension.ts', out: 'dist/extension.js' },
+  // The ranking view's script runs in the webview (a browser): per-entry platform/format.
+  { in: 'webview/panel.ts', out: 'dist/webview.js', platform: 'browser', format: 'iife' },
 ];
 for (const e of entries) {
   if (!existsSync(e.in)) continue;
@@ -11,9 +15,9 @@ for (const e of entries) {
     entryPoints: [e.in],
     outfile: e.out,
     bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+    platform: e.platform ?? 'node',
+    target: (e.platform ?? 'node') === 'node' ? 'node20' : 'es2022',
+    format: e.format ?? 'cjs',
     sourcemap: true,
     banner: e.banner ? { js: e.banner } : undefined,
     external: ['vscode', 'onnxruntime-node', '@tensorflow/*'],

@@ -24,6 +24,59 @@ export function scoreRows(
   solver: InfluenceSolver,
   opts: { onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): RowScores {
+  const scorer = rowScorer(head, data, solver);
+  const n = data.n;
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    scorer.score(i);
+    const now = Date.now();
+    if (opts.onProgress && (now - last > 100 || i === n - 1)) {
+      last = now;
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      opts.onProgress({ stage: 'scoring', done: i + 1, total: n });
+    }
+  }
+  return scorer.out;
+}
+
+/**
+ * scoreRows for a long-lived process (the worker): the same scores, but it yields to the event loop every ~50 ms so
+ * that I/O (a cancellation message, a progress write) is served while a slow solver (LiSSA) runs.
+ */
+export async function scoreRowsAsync(
+  head: LinearHead,
+  data: HeadData,
+  solver: InfluenceSolver,
+  opts: { onProgress?: ProgressCallback; signal?: AbortSignal; yieldMs?: number } = {},
+): Promise<RowScores> {
+  const scorer = rowScorer(head, data, solver);
+  const n = data.n;
+  const yieldMs = opts.yieldMs ?? 50;
+  let lastReport = 0;
+  let lastYield = Date.now();
+  for (let i = 0; i < n; i++) {
+    scorer.score(i);
+    const now = Date.now();
+    if (now - lastYield > yieldMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastYield = Date.now();
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    }
+    if (opts.onProgress && (now - lastReport > 100 || i === n - 1)) {
+      lastReport = now;
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      opts.onProgress({ stage: 'scoring', done: i + 1, total: n });
+    }
+  }
+  return scorer.out;
+}
+
+/** The per-row work shared by scoreRows and scoreRowsAsync: one quadratic form per row, written into `out`. */
+function rowScorer(
+  head: LinearHead,
+  data: HeadData,
+  solver: InfluenceSolver,
+): { out: RowScores; score(i: number): void } {
   const { classes: C, dim: D, theta } = head;
   const n = data.n;
   const out: RowScores = {
@@ -36,30 +89,25 @@ export function scoreRows(
   const xt = new Float64Array(D + 1);
   xt[D] = 1;
   const r = new Float64Array(C);
-  let last = 0;
-  for (let i = 0; i < n; i++) {
-    const y = data.y[i];
-    const { grad, p } = rowLossGradient(theta, C, D, data.X, y, i * D);
-    for (let j = 0; j < D; j++) xt[j] = data.X[i * D + j];
-    let best = 0;
-    for (let c = 0; c < C; c++) {
-      r[c] = p[c] - (c === y ? 1 : 0);
-      if (p[c] > p[best]) best = c;
-    }
-    const si = solver.quadForm(grad, r, xt);
-    out.prob[i] = p[y];
-    out.pred[i] = best;
-    out.loss[i] = -Math.log(Math.max(p[y], 1e-300));
-    out.selfInfluence[i] = si;
-    out.score[i] = p[y] * si;
-    const now = Date.now();
-    if (opts.onProgress && (now - last > 100 || i === n - 1)) {
-      last = now;
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      opts.onProgress({ stage: 'scoring', done: i + 1, total: n });
-    }
-  }
-  return out;
+  return {
+    out,
+    score(i) {
+      const y = data.y[i];
+      const { grad, p } = rowLossGradient(theta, C, D, data.X, y, i * D);
+      for (let j = 0; j < D; j++) xt[j] = data.X[i * D + j];
+      let best = 0;
+      for (let c = 0; c < C; c++) {
+        r[c] = p[c] - (c === y ? 1 : 0);
+        if (p[c] > p[best]) best = c;
+      }
+      const si = solver.quadForm(grad, r, xt);
+      out.prob[i] = p[y];
+      out.pred[i] = best;
+      out.loss[i] = -Math.log(Math.max(p[y], 1e-300));
+      out.selfInfluence[i] = si;
+      out.score[i] = p[y] * si;
+    },
+  };
 }
 
 /** 1-based ranks (1 = largest value) and percentiles (100 = most memorized). Ties broken by index for stability. */

@@ -1,0 +1,66 @@
+/** Hovers on scored rows: token attribution details, or the row summary with an "Explain this row" link. */
+import * as vscode from 'vscode';
+import type { ScoredRow } from '../engine/scoreDataset';
+import type { ResultsStore } from './resultsStore';
+import { attributionRank, bucketOf, maxAbsAttribution } from './tokenColors';
+
+export const SCORABLE_SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file', pattern: '**/*.{jsonl,ndjson,csv,tsv}' },
+];
+
+const fmt = (v: number, d = 4) =>
+  Number.isFinite(v) && v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4)
+    ? v.toExponential(3)
+    : v.toFixed(d);
+
+function rowSummary(md: vscode.MarkdownString, row: ScoredRow, total: number): void {
+  md.appendMarkdown(
+    `**Memorization** rank ${row.rank} of ${total} · percentile ${row.percentile.toFixed(1)}\n\n`,
+  );
+  md.appendMarkdown(
+    `score \`${fmt(row.score)}\` · P(y|x) \`${fmt(row.prob, 3)}\` · loss \`${fmt(row.loss)}\`\n\n`,
+  );
+  md.appendMarkdown('label ');
+  md.appendText(JSON.stringify(row.label));
+  md.appendMarkdown(' · prediction ');
+  md.appendText(JSON.stringify(row.pred));
+  md.appendMarkdown(row.id ? ' · id ' : '');
+  if (row.id) md.appendText(JSON.stringify(row.id));
+  md.appendMarkdown('\n\n');
+}
+
+export class MemorizationHover implements vscode.HoverProvider {
+  constructor(private readonly store: ResultsStore) {}
+
+  provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const results = this.store.get(document.uri);
+    if (!results || results.stale) return undefined;
+    const entry = results.index.at(position.line + 1);
+    if (!entry) return undefined;
+    const row = entry.row;
+    const md = new vscode.MarkdownString(undefined, true);
+    const tokens = row.tokens ?? [];
+    const ti = tokens.findIndex(
+      (t) => t.line === position.line + 1 && t.start <= position.character && position.character < t.end,
+    );
+    if (ti >= 0 && bucketOf(tokens[ti].a, maxAbsAttribution(tokens)) >= 0) {
+      const t = tokens[ti];
+      md.appendMarkdown('**Token** ');
+      md.appendText(JSON.stringify(t.text));
+      md.appendMarkdown(
+        `\n\nattribution \`${fmt(t.a)}\` · rank ${attributionRank(tokens, ti)} of ${tokens.length} in this row\n\n---\n\n`,
+      );
+      rowSummary(md, row, results.rows.length);
+      return new vscode.Hover(md, new vscode.Range(t.line - 1, t.start, t.line - 1, t.end));
+    }
+    rowSummary(md, row, results.rows.length);
+    const args = encodeURIComponent(JSON.stringify([document.uri.toString(), row.line]));
+    md.appendMarkdown(
+      tokens.length
+        ? `[Re-explain this row](command:memorization.explainRow?${args})`
+        : `[Explain this row](command:memorization.explainRow?${args}) (token attributions)`,
+    );
+    md.isTrusted = { enabledCommands: ['memorization.explainRow'] };
+    return new vscode.Hover(md, new vscode.Range(entry.first - 1, 0, entry.last - 1, 0));
+  }
+}

@@ -1,0 +1,59 @@
+/** Status bar item: worker backend and job state for the active file. */
+import * as vscode from 'vscode';
+import type { ResultsStore } from './resultsStore';
+import type { WorkerClient } from './workerClient';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  private job: string | undefined;
+  private readonly subs: vscode.Disposable[];
+
+  constructor(
+    private readonly store: ResultsStore,
+    private readonly worker: WorkerClient,
+    private readonly backendSetting: () => string,
+  ) {
+    this.item.command = 'memorization.showRanking';
+    this.item.name = 'Memorization';
+    this.subs = [
+      vscode.window.onDidChangeActiveTextEditor(() => this.update()),
+      store.onDidChange(() => this.update()),
+      worker.onDidChangeState(() => this.update()),
+    ];
+    this.update();
+  }
+
+  setJob(text: string | undefined): void {
+    this.job = text;
+    this.update();
+  }
+
+  update(): void {
+    const backend = this.worker.workerInfo?.backend ?? this.backendSetting();
+    const doc = vscode.window.activeTextEditor?.document;
+    const r = doc ? this.store.get(doc.uri) : undefined;
+    let state: string;
+    let icon = '$(beaker)';
+    if (this.job) {
+      state = this.job;
+      icon = '$(sync~spin)';
+    } else if (r?.stale) {
+      state = `stale: ${r.staleReason ?? 'rescore'}`;
+      icon = '$(warning)';
+    } else if (r) state = `${r.rows.length} rows scored`;
+    else state = this.worker.running ? 'idle' : 'worker not started';
+    this.item.text = `${icon} Memorization: ${state}`;
+    this.item.tooltip = `Backend: ${backend}\nWorker: ${
+      this.worker.workerInfo
+        ? `v${this.worker.workerInfo.version}, pid ${this.worker.workerInfo.pid}`
+        : 'not running'
+    }\nClick to show the ranking.`;
+    if (this.job || r || (doc && /\.(jsonl|ndjson|csv|tsv)$/i.test(doc.fileName))) this.item.show();
+    else this.item.hide();
+  }
+
+  dispose(): void {
+    this.subs.forEach((d) => d.dispose());
+    this.item.dispose();
+  }
+}

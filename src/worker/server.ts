@@ -1,0 +1,122 @@
+/**
+ * The worker process: serves the JSON-RPC protocol of src/protocol/messages.ts over stdio (vscode-jsonrpc's
+ * Content-Length framing). stdout carries protocol messages only; every log line goes to stderr.
+ */
+import { ResponseError, type CancellationToken } from 'vscode-jsonrpc';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import {
+  ErrorCodes,
+  ExplainRequest,
+  InfoRequest,
+  ProgressNotification,
+  ScoreRequest,
+  type ProgressParams,
+  type ScoreParams,
+  type ScoreResponse,
+  type WorkerInfo,
+} from '../protocol/messages';
+import { scoreDataset } from '../engine/scoreDataset';
+import { DataError, UsageError } from '../engine/types';
+import { JobRegistry, Superseded } from './jobs';
+import { progressThrottle } from './progress';
+import { version } from '../../package.json';
+
+export const BACKEND = 'cpu (JavaScript, float64)';
+
+function log(message: string): void {
+  process.stderr.write(`[worker ${process.pid}] ${message}\n`);
+}
+
+function fatal(kind: string, err: unknown): void {
+  log(`${kind}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  // The client notices the exit and starts a fresh worker.
+  process.exit(1);
+}
+process.on('uncaughtException', (err) => fatal('uncaught exception', err));
+process.on('unhandledRejection', (err) => fatal('unhandled rejection', err));
+
+const connection = createMessageConnection(
+  new StreamMessageReader(process.stdin),
+  new StreamMessageWriter(process.stdout),
+);
+const jobs = new JobRegistry();
+
+/** Runs one engine job: progress notifications tagged with the jobId, cancellation, errors mapped to codes. */
+async function runJob(
+  kind: 'score' | 'explain',
+  params: ScoreParams,
+  token: CancellationToken,
+  attributeRows?: number[],
+): Promise<ScoreResponse> {
+  const { jobId, file } = params;
+  // A newer request of the same kind for the same file cancels the older one, which answers `cancelled`.
+  const job = jobs.start(kind, file, jobId);
+  const cancelSub = token.onCancellationRequested(() =>
+    job.controller.abort(new Error('cancelled by the client')),
+  );
+  if (token.isCancellationRequested) job.controller.abort(new Error('cancelled by the client'));
+  const started = Date.now();
+  const send = progressThrottle(
+    (p: ProgressParams) => void connection.sendNotification(ProgressNotification, p).catch(() => undefined),
+    100,
+  );
+  log(`${kind} ${jobId} started: ${file}`);
+  try {
+    const result = await scoreDataset(file, {
+      ...params.options,
+      ...(attributeRows
+        ? { attributeRows: [...(params.options.attributeRows ?? []), ...attributeRows] }
+        : {}),
+      signal: job.controller.signal,
+      onProgress: (p) => send({ jobId, ...p }),
+    });
+    if (job.controller.signal.aborted) throw job.controller.signal.reason;
+    send.flush();
+    log(
+      `${kind} ${jobId} done in ${((Date.now() - started) / 1000).toFixed(2)} s: ${result.rows.length} rows`,
+    );
+    return { jobId, rows: result.rows, summary: result.summary };
+  } catch (err) {
+    throw toResponseError(err, job.controller.signal, `${kind} ${jobId}`);
+  } finally {
+    cancelSub.dispose();
+    jobs.finish(job);
+  }
+}
+
+function toResponseError(err: unknown, signal: AbortSignal, what: string): ResponseError<unknown> {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    const why = reason instanceof Superseded ? reason.message : 'cancelled by the client';
+    log(`${what} cancelled (${why})`);
+    return new ResponseError(ErrorCodes.cancelled, `cancelled: ${why}`);
+  }
+  if (err instanceof DataError) {
+    log(`${what} data error: ${err.message}`);
+    return new ResponseError(ErrorCodes.dataError, err.message, { file: err.file, line: err.line });
+  }
+  if (err instanceof UsageError) {
+    log(`${what} usage error: ${err.message}`);
+    return new ResponseError(ErrorCodes.usageError, err.message);
+  }
+  if (err instanceof ResponseError) return err as ResponseError<unknown>;
+  const message = err instanceof Error ? err.message : String(err);
+  log(`${what} failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
+  return new ResponseError(-32603, message);
+}
+
+connection.onRequest(InfoRequest, (): WorkerInfo => ({ version, backend: BACKEND, pid: process.pid }));
+connection.onRequest(ScoreRequest, (params, token) => runJob('score', params, token));
+// "Explain this row": the same job with attributions for the asked rows, on top of the usual top-N setting.
+connection.onRequest(ExplainRequest, (params, token) => runJob('explain', params, token, params.rows));
+
+// The client went away (stdin closed): nothing more to serve.
+connection.onClose(() => {
+  log('connection closed, exiting');
+  jobs.abortAll();
+  process.exit(0);
+});
+connection.onError(([err]) => log(`connection error: ${err.message}`));
+
+connection.listen();
+log(`ready (node ${process.version}, backend ${BACKEND})`);
