@@ -1,16 +1,8 @@
 /** Sorting, filtering and paging of scored rows for the ranking panel. Pure: no VS Code import. */
 import type { PanelFilter, PanelRow, PanelSort } from './panelProtocol';
 
-export interface PageSource {
-  line: number;
-  rank: number;
-  id: string;
-  label: string;
-  pred: string;
-  prob: number;
-  score: number;
-  percentile: number;
-}
+/** What paging needs of a scored row: the panel row before its text snippet is attached. */
+export type PageSource = Omit<PanelRow, 'text'>;
 
 export const SNIPPET_CHARS = 200;
 
