@@ -1,6 +1,6 @@
 /**
  * Idempotent setup for the end-to-end test, cached in .e2e-cache/ (git-ignored):
- * Debian chromium (+ libkrb5-dev for code-server's native modules), code-server with its own Node 24,
+ * Debian chromium and unzip (+ libkrb5-dev for code-server's native modules), code-server with its own Node 24,
  * and the packaged extension (.vsix).
  */
 import { execFileSync } from 'node:child_process';
@@ -27,10 +27,10 @@ export function ensureChromium() {
       return false;
     }
   })();
-  if (existsSync('/usr/bin/chromium') && haveKrb) return false;
-  log('installing chromium and libkrb5-dev with apt-get');
+  if (existsSync('/usr/bin/chromium') && existsSync('/usr/bin/unzip') && haveKrb) return false;
+  log('installing chromium, unzip and libkrb5-dev with apt-get');
   sh('apt-get', ['update', '-qq']);
-  sh('apt-get', ['install', '-y', '-qq', 'chromium', 'libkrb5-dev'], {
+  sh('apt-get', ['install', '-y', '-qq', 'chromium', 'unzip', 'libkrb5-dev'], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
   if (!existsSync('/usr/bin/chromium')) throw new Error('apt-get did not provide /usr/bin/chromium');
