@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCodes } from '../protocol/messages';
 import { readSettings, resultSettings, scoreOptions } from './config';
+import { describeChoice, type FieldChoice } from './fieldChoice';
+import type { FieldPicker } from './fieldPicker';
+import { isTooLargeForEditor, largeFileNotice } from './largeFiles';
 import type { RankingPanel } from './rankingPanel';
 import { type ResultsStore, SCORABLE } from './resultsStore';
 import type { StatusBar } from './statusBar';
@@ -15,6 +18,7 @@ export interface Deps {
   status: StatusBar;
   panel: RankingPanel;
   output: vscode.OutputChannel;
+  fields: FieldPicker;
 }
 
 /** The file a command applies to: its Uri argument (menus), a [uri, line] pair (hover links) or the active editor. */
@@ -63,6 +67,7 @@ async function savedText(uri: vscode.Uri): Promise<string> {
 async function runJob(
   deps: Deps,
   uri: vscode.Uri,
+  fields: FieldChoice,
   title: string,
   call: (
     token: vscode.CancellationToken,
@@ -83,11 +88,17 @@ async function runJob(
           progress.report({ message: step.message, increment: step.increment });
           deps.status.setJob(`${p.stage} ${step.percent}%`);
         });
-        await deps.store.store(uri, res, content, resultSettings(settings));
+        await deps.store.store(uri, res, content, resultSettings(settings, fields));
         deps.panel.show(uri);
+        const bytes = (await vscode.workspace.fs.stat(uri)).size;
+        if (isTooLargeForEditor(bytes)) {
+          void vscode.window.showInformationMessage(largeFileNotice(name, bytes, res.rows.length));
+        }
         const w = res.summary.warnings.length ? ` (${res.summary.warnings.length} warnings)` : '';
         const skipped = res.summary.counts.skipped ? `, ${res.summary.counts.skipped} skipped` : '';
-        deps.output.appendLine(`[score] ${name}: ${res.rows.length} rows${skipped}${w}`);
+        deps.output.appendLine(
+          `[score] ${name}: ${res.rows.length} rows${skipped}${w} (${describeChoice(res.summary.fields)})`,
+        );
       } catch (err) {
         reportError(deps, title, err);
       } finally {
@@ -102,14 +113,24 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
   const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
-  reg('memorization.score', async (arg) => {
+  const score = async (arg: unknown, chooseFields: boolean) => {
     const uri = target(arg);
     if (!requireScorable(uri)) return;
-    const options = scoreOptions(readSettings());
-    await runJob(deps, uri, 'Scoring', (token, onProgress) =>
+    let fields: FieldChoice | undefined;
+    try {
+      fields = await deps.fields.resolve(uri, chooseFields);
+    } catch (err) {
+      reportError(deps, 'Scoring', err);
+      return;
+    }
+    if (!fields) return; // the user dismissed the field pick
+    const options = { ...scoreOptions(readSettings()), ...fields };
+    await runJob(deps, uri, fields, 'Scoring', (token, onProgress) =>
       worker.score(uri.fsPath, options, token, onProgress),
     );
-  });
+  };
+  reg('memorization.score', (arg) => score(arg, false));
+  reg('memorization.chooseFields', (arg) => score(arg, true));
 
   reg('memorization.explainRow', async (arg, lineArg) => {
     const uri = target(arg);
@@ -130,8 +151,9 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       void vscode.window.showInformationMessage('The cursor is not on a scored row.');
       return;
     }
-    const options = scoreOptions(readSettings());
-    await runJob(deps, uri, 'Explaining', (token, onProgress) =>
+    const fields = deps.fields.saved(uri) ?? {};
+    const options = { ...scoreOptions(readSettings()), ...fields };
+    await runJob(deps, uri, fields, 'Explaining', (token, onProgress) =>
       worker.explain(uri.fsPath, options, [entry.position], token, onProgress),
     );
   });

@@ -1,6 +1,7 @@
 /** Reads the memorization.* settings. */
 import * as vscode from 'vscode';
 import type { ScoreParams } from '../protocol/messages';
+import type { FieldChoice } from './fieldChoice';
 import { type TierThresholds, normalizeThresholds } from './tiers';
 
 export interface Settings {
@@ -36,7 +37,7 @@ export function scoreOptions(s: Settings): ScoreParams['options'] {
   };
 }
 
-/** The settings that change results (the cache key's settings part). */
-export function resultSettings(s: Settings): unknown {
-  return { options: scoreOptions(s), backend: s.backend };
+/** What changes results (the cache key's settings part): the settings and the file's chosen fields. */
+export function resultSettings(s: Settings, fields: FieldChoice = {}): unknown {
+  return { options: scoreOptions(s), backend: s.backend, fields };
 }

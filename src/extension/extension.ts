@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { readSettings, resultSettings } from './config';
+import { FieldPicker } from './fieldPicker';
 import { Decorator } from './decorations';
 import { TopRowDiagnostics } from './diagnostics';
 import { MemorizationHover, SCORABLE_SELECTOR } from './hover';
@@ -23,11 +24,12 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewViewProvider(RankingPanel.viewId, panel),
     vscode.languages.registerHoverProvider(SCORABLE_SELECTOR, new MemorizationHover(store)),
   );
-  registerCommands(context, { store, worker, status, panel, output });
+  const fields = new FieldPicker(context.workspaceState, worker);
+  registerCommands(context, { store, worker, status, panel, output, fields });
 
   const load = (doc: vscode.TextDocument) =>
     void store
-      .loadFor(doc, resultSettings(readSettings()))
+      .loadFor(doc, resultSettings(readSettings(), fields.saved(doc.uri)))
       .catch((err: Error) => output.appendLine(`[cache] ${err.message}`));
   vscode.workspace.textDocuments.forEach(load);
 

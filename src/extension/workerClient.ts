@@ -13,6 +13,7 @@ import {
 import {
   ExplainRequest,
   InfoRequest,
+  InspectRequest,
   type ProgressParams,
   ProgressNotification,
   type ScoreParams,
@@ -20,6 +21,8 @@ import {
   type ScoreResponse,
   type WorkerInfo,
 } from '../protocol/messages';
+
+import type { FieldInspection } from '../engine/data/readDataset';
 
 type Options = ScoreParams['options'];
 export type ProgressListener = (p: ProgressParams) => void;
@@ -145,6 +148,11 @@ export class WorkerClient implements vscode.Disposable {
     return this.run(token, onProgress, (c, jobId, src) =>
       c.sendRequest(ScoreRequest, { jobId, file, options }, src.token),
     );
+  }
+
+  /** Which fields scoring would use (cheap: the worker reads the first ~1,000 rows). */
+  inspect(file: string): Promise<FieldInspection> {
+    return this.start().sendRequest(InspectRequest, { file });
   }
 
   /** Re-scores with attributions for the given 0-based row positions. */

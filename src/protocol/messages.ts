@@ -3,6 +3,7 @@
  * vscode-jsonrpc's Content-Length framing. Shared by both sides; imports nothing from vscode or the engine runtime.
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { FieldInspection } from '../engine/data/readDataset';
 import type { ScoredRow, ScoreOptions, ScoreSummary } from '../engine/scoreDataset';
 
 export interface ScoreParams {
@@ -44,6 +45,14 @@ export interface WorkerInfo {
 export const ScoreRequest = new RequestType<ScoreParams, ScoreResponse, void>('memorization/score');
 /** Re-scores with attributions for specific rows ("Explain this row"). */
 export const ExplainRequest = new RequestType<ExplainParams, ScoreResponse, void>('memorization/explain');
+export interface InspectParams {
+  file: string;
+  text?: string[];
+  label?: string;
+}
+
+/** Which fields scoring would use, and whether that is a guess the user should confirm (reads ~1,000 rows). */
+export const InspectRequest = new RequestType<InspectParams, FieldInspection, void>('memorization/inspect');
 export const InfoRequest = new RequestType<void, WorkerInfo, void>('memorization/info');
 export const ProgressNotification = new NotificationType<ProgressParams>('memorization/progress');
 

@@ -8,6 +8,7 @@ import {
   ErrorCodes,
   ExplainRequest,
   InfoRequest,
+  InspectRequest,
   ProgressNotification,
   ScoreRequest,
   type ProgressParams,
@@ -15,6 +16,7 @@ import {
   type ScoreResponse,
   type WorkerInfo,
 } from '../protocol/messages';
+import { inspectFields } from '../engine/data/readDataset';
 import { scoreDataset } from '../engine/scoreDataset';
 import { DataError, UsageError } from '../engine/types';
 import { JobRegistry, Superseded } from './jobs';
@@ -107,6 +109,13 @@ function toResponseError(err: unknown, signal: AbortSignal, what: string): Respo
 
 connection.onRequest(InfoRequest, (): WorkerInfo => ({ version, backend: BACKEND, pid: process.pid }));
 connection.onRequest(ScoreRequest, (params, token) => runJob('score', params, token));
+connection.onRequest(InspectRequest, async (params) => {
+  try {
+    return await inspectFields(params.file, { text: params.text, label: params.label });
+  } catch (err) {
+    throw toResponseError(err, new AbortController().signal, `inspect ${params.file}`);
+  }
+});
 // "Explain this row": the same job with attributions for the asked rows, on top of the usual top-N setting.
 connection.onRequest(ExplainRequest, (params, token) => runJob('explain', params, token, params.rows));
 

@@ -118,7 +118,7 @@ async function main() {
     });
 
     await check('explorer context menu offers "Score memorization" and runs it', async () => {
-      const item = page.getByRole('menuitem', { name: 'Score memorization' });
+      const item = page.getByRole('menuitem', { name: 'Score memorization', exact: true });
       const deadline = Date.now() + 60_000;
       let tries = 0;
       for (;;) {

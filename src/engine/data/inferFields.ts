@@ -86,8 +86,10 @@ export function inferSchema(
   names: readonly string[],
   sample: readonly RawRecord[],
   opts: InferOptions,
-): { schema: DatasetSchema; warnings: string[] } {
+): { schema: DatasetSchema; warnings: string[]; ambiguities: string[] } {
   const warnings: string[] = [];
+  /** Choices a person should confirm: the editor asks once with a quick pick (the CLI just warns). */
+  const ambiguities: string[] = [];
   const stats = collectStats(names, sample);
   const n = sample.length;
   const isCategorical = (st: FieldStats): boolean =>
@@ -127,6 +129,11 @@ export function inferSchema(
         );
       }
       labelField = pick.name;
+      if (cands.length > 1) {
+        ambiguities.push(
+          `label: no field is named label/class/target; '${labelField}' was chosen among ${cands.map((c) => `'${c.name}'`).join(', ')}`,
+        );
+      }
       warnings.push(
         `label field inferred as '${labelField}' (${pick.distinct.size} distinct values); pass --label to choose another`,
       );
@@ -149,7 +156,7 @@ export function inferSchema(
     if (numericFields.length === 0) throw new DataError('no numeric feature columns found', file);
     const schema: DatasetSchema = { format, labelField, textFields: [], numericFields };
     if (idField) schema.idField = idField;
-    return { schema, warnings };
+    return { schema, warnings, ambiguities };
   }
 
   let textFields: string[];
@@ -172,8 +179,17 @@ export function inferSchema(
     textFields = cands
       .filter((c) => c.avg === longest || (c.avg >= 20 && c.avg >= 0.5 * longest))
       .map((c) => c.name);
+    // A free-text field left out although it is not much shorter (e.g. title vs body) is a judgement call.
+    const closeCall = cands.filter(
+      (c) => !textFields.includes(c.name) && c.avg >= 20 && c.avg >= 0.25 * longest,
+    );
+    if (closeCall.length) {
+      ambiguities.push(
+        `text: chose ${textFields.map((t) => `'${t}'`).join(', ')}; ${closeCall.map((c) => `'${c.name}'`).join(', ')} also hold free text`,
+      );
+    }
   }
   const schema: DatasetSchema = { format, labelField, textFields };
   if (idField) schema.idField = idField;
-  return { schema, warnings };
+  return { schema, warnings, ambiguities };
 }

@@ -72,25 +72,35 @@ function emptyField(name: string, line: number): FieldValue {
   return { name, value: '', rangeOf: () => ({ line, start: 0, end: 0 }) };
 }
 
-export async function readDataset(file: string, opts: ReadOptions = {}): Promise<ReadResult> {
-  const format = formatOf(file);
-  const maxRowChars = opts.maxRowChars ?? DEFAULT_MAX_ROW_CHARS;
-  const { signal } = opts;
-  if (signal?.aborted) throw abortError(signal);
-  let total: number;
+/** The file's size in bytes; a missing or unreadable file is a DataError naming it. */
+async function fileSize(file: string): Promise<number> {
   try {
-    total = (await stat(file)).size;
+    return (await stat(file)).size;
   } catch (err) {
     throw new DataError(`cannot read file: ${(err as Error).message}`, file);
   }
+}
 
-  // Pass 1: a sample of valid records to infer the schema.
+interface Sample {
+  /** Field names in file order: the CSV header, or the union of JSON keys in order of first appearance. */
+  names: string[];
+  header?: string[];
+  sample: RawRecord[];
+}
+
+/** Reads up to SAMPLE_ROWS valid records from the start of the file. */
+async function sampleRecords(
+  file: string,
+  format: DatasetSchema['format'],
+  maxRowChars: number,
+  opts: Pick<ReadOptions, 'signal' | 'strict'>,
+): Promise<Sample> {
   let header: string[] | undefined;
   const sample: RawRecord[] = [];
   const seen = new Set<string>();
   const names: string[] = [];
   let firstError: RawRecord | undefined;
-  for await (const r of records(file, format, { maxRowChars, signal }, (h) => (header = h))) {
+  for await (const r of records(file, format, { maxRowChars, signal: opts.signal }, (h) => (header = h))) {
     if (r.error) {
       firstError ??= r;
       continue;
@@ -111,7 +121,55 @@ export async function readDataset(file: string, opts: ReadOptions = {}): Promise
     const why = firstError ? ` (first problem: line ${firstError.line}: ${firstError.error})` : '';
     throw new DataError(`no rows${why}`, file);
   }
-  const { schema, warnings } = inferSchema(file, format, header ?? names, sample, opts);
+  return { names: header ?? names, header, sample };
+}
+
+export interface FieldInspection {
+  /** All field names, in file order. */
+  names: string[];
+  /** What inference picks with the given options; absent when it cannot decide (see `error`). */
+  inferred?: { label: string; text: string[]; id?: string; tabular: boolean };
+  /** Why inference failed (e.g. no label-like field). */
+  error?: string;
+  /** Choices a person should confirm. Empty when inference is clear-cut. */
+  ambiguities: string[];
+}
+
+/** Looks at the start of a file and says which fields scoring would use, and whether that is a guess. */
+export async function inspectFields(
+  file: string,
+  opts: Pick<ReadOptions, 'text' | 'label' | 'id' | 'tabular' | 'signal'> = {},
+): Promise<FieldInspection> {
+  const format = formatOf(file);
+  await fileSize(file);
+  const { names, sample } = await sampleRecords(file, format, DEFAULT_MAX_ROW_CHARS, opts);
+  try {
+    const { schema, ambiguities } = inferSchema(file, format, names, sample, opts);
+    const tabular = schema.textFields.length === 0;
+    const inferred: NonNullable<FieldInspection['inferred']> = {
+      label: schema.labelField,
+      text: tabular ? (schema.numericFields ?? []) : schema.textFields,
+      tabular,
+    };
+    if (schema.idField) inferred.id = schema.idField;
+    return { names, inferred, ambiguities };
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err;
+    return { names, error: err.message, ambiguities: [err.message] };
+  }
+}
+
+export async function readDataset(file: string, opts: ReadOptions = {}): Promise<ReadResult> {
+  const format = formatOf(file);
+  const maxRowChars = opts.maxRowChars ?? DEFAULT_MAX_ROW_CHARS;
+  const { signal } = opts;
+  if (signal?.aborted) throw abortError(signal);
+  const total = await fileSize(file);
+
+  // Pass 1: a sample of valid records to infer the schema.
+  const { names, header, sample } = await sampleRecords(file, format, maxRowChars, opts);
+  const { schema, warnings, ambiguities } = inferSchema(file, format, names, sample, opts);
+  for (const a of ambiguities) if (a.startsWith('text:')) warnings.push(`${a}; pass --text to choose`);
   if (header) {
     const dups = header.filter((h, i) => header!.indexOf(h) !== i);
     if (dups.length) warnings.push(`duplicate column names in the header: ${[...new Set(dups)].join(', ')}`);
