@@ -8,6 +8,8 @@ const entries = [
   { in: 'src/extension/extension.ts', out: 'dist/extension.js' },
   // The ranking view's script runs in the webview (a browser): per-entry platform/format.
   { in: 'webview/panel.ts', out: 'dist/webview.js', platform: 'browser', format: 'iife' },
+  // The memorization report's script (chart.js bundled in), also a webview.
+  { in: 'webview/report.ts', out: 'dist/report.js', platform: 'browser', format: 'iife' },
 ];
 for (const e of entries) {
   if (!existsSync(e.in)) continue;
@@ -20,7 +22,8 @@ for (const e of entries) {
     format: e.format ?? 'cjs',
     sourcemap: true,
     banner: e.banner ? { js: e.banner } : undefined,
-    external: ['vscode', 'onnxruntime-node', '@tensorflow/*'],
+    // @napi-rs/canvas is native: loaded lazily by `memscore eval --png` only.
+    external: ['vscode', 'onnxruntime-node', '@tensorflow/*', '@napi-rs/canvas'],
     logLevel: 'warning',
   });
   if (e.banner) chmodSync(e.out, 0o755);

@@ -3,6 +3,7 @@
  * Each prints a readable table to stdout and writes JSON to --out when given.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { noiseExperiment, NOISE_METHODS } from '../engine/experiments/noise';
 import { type Prepared, prepare, prepareTest } from '../engine/experiments/prepare';
 import { reductionExperiment } from '../engine/experiments/reduction';
@@ -11,7 +12,10 @@ import { stabilityExperiment } from '../engine/experiments/stability';
 import { typicalityExperiment } from '../engine/experiments/typicality';
 import { SOLVER_NAMES } from '../engine/influence/solvers';
 import { DataError, UsageError } from '../engine/types';
+import { experimentChart } from '../report/charts';
+import { ensureCanvas, renderChartPng } from '../report/png';
 import { choiceFlag, numberFlag, parseArgs } from './args';
+import { FEATURIZER_BOOLEAN_FLAGS, FEATURIZER_VALUE_FLAGS, featurizerOptions } from './featurizerFlags';
 import { stderrProgress } from './progress';
 
 export const EVAL_USAGE = `usage: memscore eval removal TRAIN --test TEST [--fractions 0.1,0.3,0.5] [--seeds 5]
@@ -19,9 +23,11 @@ export const EVAL_USAGE = `usage: memscore eval removal TRAIN --test TEST [--fra
        memscore eval stability TRAIN [--seeds 3] [--fraction 0.9]
        memscore eval typicality TRAIN --group FIELD
        memscore eval noise TRAIN --flipped IDS.json [--folds 5]
-common options: [--text F1,F2] [--label F] [--id F] [--l2 X] [--solver exact|ekfac|lissa] [--out RESULT.json] [--quiet]`;
+common options: [--text F1,F2] [--label F] [--id F] [--l2 X] [--solver exact|ekfac|lissa] [--out RESULT.json]
+       [--png FIGURE.png] [--quiet] [--featurizer words|numeric|onnx:DIR] (and the other featurizer flags of score)`;
 
 const EXPERIMENTS = ['removal', 'reduction', 'stability', 'typicality', 'noise'] as const;
+type Experiment = (typeof EXPERIMENTS)[number];
 
 function listFlag(flags: Map<string, string | boolean>, name: string, fallback: number[]): number[] {
   const v = flags.get(name);
@@ -88,11 +94,13 @@ export async function runEval(
       'flipped',
       'folds',
       'png',
+      ...FEATURIZER_VALUE_FLAGS,
     ],
-    booleans: ['quiet'],
+    booleans: ['quiet', ...FEATURIZER_BOOLEAN_FLAGS],
   });
   if (positional.length !== 1) throw new UsageError(`eval ${experiment} needs exactly one TRAIN file`);
-  if (flags.has('png')) process.stderr.write('note: --png is not supported; no image written\n');
+  const png = flags.get('png');
+  if (png !== undefined && (typeof png !== 'string' || !png)) throw new UsageError('--png needs a file name');
   const need = (name: string): string => {
     const v = flags.get(name);
     if (typeof v !== 'string' || !v) throw new UsageError(`eval ${experiment} needs --${name}`);
@@ -114,6 +122,8 @@ export async function runEval(
     throw new UsageError('--seeds must be at least 2 to compare runs');
   if (folds < 2) throw new UsageError('--folds must be at least 2');
 
+  if (typeof png === 'string') await ensureCanvas();
+
   const quiet = flags.has('quiet');
   const progress = quiet ? undefined : stderrProgress();
   const prep: Prepared = await prepare(positional[0], {
@@ -122,6 +132,7 @@ export async function runEval(
     id: flags.get('id') as string | undefined,
     l2: numberFlag(flags, 'l2'),
     solver: choiceFlag(flags, 'solver', SOLVER_NAMES),
+    featurizerOptions: featurizerOptions(flags),
     onProgress: progress ? (p) => progress.update(p) : undefined,
   });
   progress?.done();
@@ -129,16 +140,25 @@ export async function runEval(
     `${prep.data.n} rows, ${prep.classes.length} classes, featurized in ${prep.seconds.toFixed(2)}s (${prep.file})`,
   ];
   let result: unknown;
+  // What the figure is drawn from (the --out JSON, or more detail where that JSON keeps a fixed shape).
+  let chartData: unknown;
+  let chartOptions: { test?: string } = {};
 
   switch (experiment) {
     case 'removal': {
       const test = await prepareTest(prep, testFile as string);
-      const r = removalExperiment(prep, test, {
+      const t0 = performance.now();
+      const r = await removalExperiment(prep, test, {
         fractions,
         seeds,
         seedBase: seed,
+        onProgress: progress ? (p) => progress.update(p) : undefined,
       });
+      progress?.done();
+      const retrainings = fractions.length * (1 + seeds);
+      const total = (performance.now() - t0) / 1000;
       result = r;
+      chartOptions = { test: `${basename(testFile as string)} (${test.n} rows)` };
       const w = [10, 22, 22, 14];
       lines.push(
         `removal: test accuracy after removing the top-X% memorized rows vs X% random rows (${test.n} test rows)`,
@@ -163,7 +183,9 @@ export async function runEval(
           ),
         );
       });
-      lines.push(`seconds per retraining: ${r.secondsPerRetraining.toFixed(3)}`);
+      lines.push(
+        `seconds per retraining: ${r.secondsPerRetraining.toFixed(3)} (${retrainings} retrainings; experiment ${total.toFixed(2)} s)`,
+      );
       break;
     }
     case 'reduction': {
@@ -172,8 +194,11 @@ export async function runEval(
         ks,
         steps,
         seed,
+        onProgress: progress ? (p) => progress.update(p) : undefined,
       });
+      progress?.done();
       result = { attribution: r.attribution, random: r.random };
+      chartData = r;
       const w = [8, 14, 14];
       lines.push(
         `reduction: mean relative drop of self-influence, (I(z,z) - I(z',z)) / I(z,z), over ${r.rows} top memorized rows`,
@@ -184,11 +209,13 @@ export async function runEval(
       break;
     }
     case 'stability': {
-      const r = stabilityExperiment(prep, {
+      const r = await stabilityExperiment(prep, {
         seeds,
         fraction,
         seedBase: seed,
+        onProgress: progress ? (p) => progress.update(p) : undefined,
       });
+      progress?.done();
       result = r;
       lines.push(
         `${r.kind}: ${r.note}`,
@@ -227,6 +254,14 @@ export async function runEval(
       );
       break;
     }
+  }
+  if (typeof png === 'string') {
+    // renderChartPng loads the native canvas package only now: it is optional for everything but --png.
+    writeFileSync(
+      png,
+      await renderChartPng(experimentChart(experiment as Experiment, chartData ?? result, chartOptions)),
+    );
+    lines.push(`figure: ${png}`);
   }
   write(`${lines.join('\n')}\n`);
   const out = flags.get('out');

@@ -5,11 +5,18 @@ import { type ScoreResult, scoreDataset } from '../engine/scoreDataset';
 import { DataError, UsageError } from '../engine/types';
 import { choiceFlag, numberFlag, parseArgs } from './args';
 import { EVAL_USAGE, runEval } from './evalCommands';
+import {
+  FEATURIZER_BOOLEAN_FLAGS,
+  FEATURIZER_USAGE,
+  FEATURIZER_VALUE_FLAGS,
+  featurizerOptions,
+} from './featurizerFlags';
 import { stderrProgress } from './progress';
 
-const USAGE = `usage: memscore score TRAIN [--test TEST] [--text F1,F2] [--label F] [--id F] [--featurizer words|numeric]
+const USAGE = `usage: memscore score TRAIN [--test TEST] [--text F1,F2] [--label F] [--id F] [--featurizer words|numeric|onnx:DIR]
           [--no-standardize] [--model linear] [--solver exact|ekfac|lissa] [--l2 X] [--attribute N] [--steps N]
           [--seed N] [--out SCORES.jsonl] [--summary SUMMARY.json] [--strict]
+${FEATURIZER_USAGE}
 
 Scores every training row for memorization (Zheng & Jiang, ACL 2022): score = -grad P(y|x)^T H^-1 grad L(z).
 Exit codes: 0 ok, 1 usage error, 2 data error.`;
@@ -28,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
       'text',
       'label',
       'id',
-      'featurizer',
+      ...FEATURIZER_VALUE_FLAGS,
       'model',
       'solver',
       'l2',
@@ -38,16 +45,17 @@ async function main(argv: string[]): Promise<number> {
       'out',
       'summary',
     ],
-    booleans: ['no-standardize', 'strict'],
+    booleans: ['no-standardize', 'strict', ...FEATURIZER_BOOLEAN_FLAGS],
   });
   if (positional.length !== 1) throw new UsageError('score needs exactly one TRAIN file');
+  const featurizerFlags = featurizerOptions(flags);
   const progress = stderrProgress();
   const result = await scoreDataset(positional[0], {
     test: flags.get('test') as string | undefined,
     text: (flags.get('text') as string | undefined)?.split(',').map((s) => s.trim()),
     label: flags.get('label') as string | undefined,
     id: flags.get('id') as string | undefined,
-    featurizer: choiceFlag(flags, 'featurizer', ['words', 'numeric'] as const),
+    ...featurizerFlags,
     standardize: !flags.has('no-standardize'),
     model: choiceFlag(flags, 'model', ['linear'] as const),
     solver: choiceFlag(flags, 'solver', SOLVER_NAMES),
@@ -84,8 +92,17 @@ function printReport({ rows, summary }: ScoreResult): void {
     `fields: label=${s.fields.label} text=${s.fields.text.join(',') || '-'}${s.fields.numeric ? ` numeric=${s.fields.numeric.length} columns` : ''}`,
     `model: ${s.featurizer} + ${s.model} (${s.parameters} parameters, l2=${s.l2}), |grad R| = ${s.training.gradNorm.toExponential(2)} after ${s.training.iterations} Newton steps`,
     `solver: ${s.solver}, backend: ${s.backend}`,
+    ...(s.backendNotes ?? []).map((n) => `  ${n}`),
     `accuracy: train ${(100 * s.trainAccuracy).toFixed(2)}%${s.testAccuracy !== undefined ? `, test ${(100 * s.testAccuracy).toFixed(2)}%` : ''}`,
   ];
+  if (s.featurizerCounters?.sessionRuns !== undefined) {
+    const c = s.featurizerCounters;
+    lines.push(
+      `encoder: ${c.rowsEncoded} rows + ${c.baselineRowsEncoded} [MASK] baselines encoded in ${c.sessionRuns} session runs; cache ${c.cacheHits} hits, ${c.cacheMisses} misses, ${(c.cacheBytesWritten / 2 ** 20).toFixed(1)} MB written`,
+    );
+  }
+  if (s.counts.truncated)
+    lines.push(`truncated: ${s.counts.truncated} rows (the cut-off text is not scored; rows[].truncated)`);
   if (s.completeness)
     lines.push(
       `attributions: ${s.completeness.rows} rows, ${s.completeness.steps} steps, completeness gap mean ${(100 * s.completeness.meanGap).toFixed(4)}% max ${(100 * s.completeness.maxGap).toFixed(4)}%`,

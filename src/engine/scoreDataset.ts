@@ -1,5 +1,13 @@
 import { attributeRow } from './attribution/integratedInfluence';
+import {
+  type BackendSetting,
+  DENSE_BACKEND,
+  type StageBackends,
+  denseBackendNotes,
+  describeBackends,
+} from './backends';
 import type { Featurizer, TokenFeatures } from './featurize/featurizer';
+import { onnxDirOf, sharedOnnxFeaturizer } from './featurize/onnx/index';
 import { NumericFeaturizer } from './featurize/numeric';
 import { WordsFeaturizer } from './featurize/words';
 import { pool } from './attribution/integratedInfluence';
@@ -8,14 +16,32 @@ import { rankDescending, scoreRowsAsync } from './influence/scores';
 import { type SolverName, defaultSolver, makeSolver } from './influence/solvers';
 import { type HeadData, type LinearHead, paramCount, probabilities } from './model/linearHead';
 import { trainHead } from './model/train';
-import { type DatasetRow, DataError, type ProgressCallback, type SkippedRow, UsageError } from './types';
+import {
+  type DatasetRow,
+  DataError,
+  type ProgressCallback,
+  type SkippedRow,
+  type SourceRange,
+  UsageError,
+} from './types';
 
 export interface ScoreOptions {
   test?: string;
   text?: string[];
   label?: string;
   id?: string;
-  featurizer?: 'words' | 'numeric';
+  /** words | numeric | onnx:DIR (a local Hugging Face style ONNX export). */
+  featurizer?: FeaturizerSpec;
+  /** ONNX featurizer: encoder output used as E (output name or hidden_states index; default last_hidden_state). */
+  onnxLayer?: string;
+  /** ONNX featurizer: max tokens per row (default the model's); the rest is reported as truncated. */
+  onnxMaxLength?: number;
+  /** ONNX featurizer: onnxruntime intra-op threads (default onnxruntime's). */
+  onnxThreads?: number;
+  /** auto | cpu | cuda: the ONNX execution provider to try (cuda falls back to cpu with a message). */
+  backend?: BackendSetting;
+  /** ONNX featurizer: feature cache folder (default the OS cache folder); false = no cache. */
+  cacheDir?: string | false;
   standardize?: boolean;
   model?: 'linear';
   solver?: SolverName;
@@ -31,12 +57,16 @@ export interface ScoreOptions {
   signal?: AbortSignal;
 }
 
+export type FeaturizerSpec = 'words' | 'numeric' | `onnx:${string}`;
+
 export interface ScoredToken {
   text: string;
   line: number;
   start: number;
   end: number;
   a: number;
+  /** Sub-word pieces (ONNX featurizer): pieces of one word share this index (see SourceToken.word). */
+  word?: number;
 }
 
 export interface ScoredRow {
@@ -54,13 +84,15 @@ export interface ScoredRow {
   tokens?: ScoredToken[];
   /** Relative completeness gap of this row's attributions. */
   completenessGap?: number;
+  /** Raw-file ranges of text cut off by the model's max length (ONNX featurizer): not scored, not attributed. */
+  truncated?: SourceRange[];
 }
 
 export interface ScoreSummary {
   file: string;
   format: string;
   fields: { label: string; text: string[]; id?: string; numeric?: string[] };
-  counts: { rows: number; skipped: number; test?: number; testSkipped?: number };
+  counts: { rows: number; skipped: number; test?: number; testSkipped?: number; truncated?: number };
   skipped: SkippedRow[];
   warnings: string[];
   classes: { name: string; count: number }[];
@@ -69,7 +101,14 @@ export interface ScoreSummary {
   parameters: number;
   l2: number;
   solver: SolverName;
+  /** One line: which backend ran which stage (see `backends`). */
   backend: string;
+  /** Which backend ran each stage: featurizing (js, or onnxruntime-node cpu/cuda) and the dense math (js-float64). */
+  backends?: StageBackends;
+  /** Backend messages: a CUDA fallback and its error, the feature cache folder, what is available. */
+  backendNotes?: string[];
+  /** Featurizer counters for this run (ONNX: session runs, rows encoded, cache hits and misses). */
+  featurizerCounters?: Record<string, number>;
   training: { iterations: number; objective: number; gradNorm: number };
   trainAccuracy: number;
   testAccuracy?: number;
@@ -113,10 +152,12 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
   });
   clock.lap('reading');
   const classes = train.classes;
-  const featurizer = chooseFeaturizer(train, opts);
+  const featurizer = await chooseFeaturizer(train, opts);
+  const countersBefore = featurizer.report?.().counters ?? {};
   featurizer.fit?.(train.rows);
 
   const data = await featurizeAll(featurizer, train.rows, classes, report, signal, 'featurizing');
+  const truncated = data.truncated;
   memory.sample();
   clock.lap('featurizing');
   await yieldToEventLoop(signal);
@@ -162,6 +203,7 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
     selfInfluence: s.selfInfluence[i],
     rank: rank[i],
     percentile: percentile[i],
+    ...(truncated.has(i) ? { truncated: truncated.get(i) } : {}),
   }));
 
   // Attributions for the top-N rows (and any asked for), re-featurized in batches: token vectors are not kept.
@@ -177,7 +219,10 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
     await yieldToEventLoop(signal);
     checkAbort();
     const batch = targets.slice(b, b + BATCH);
-    const feats = await featurizer.featurize(batch.map((i) => train.rows[i]));
+    const feats = await featurizer.featurize(
+      batch.map((i) => train.rows[i]),
+      { baseline: true, signal },
+    );
     batch.forEach((i, k) => {
       const res = attributeRow(head, solver, feats[k], featurizer.pooling, data.y[i], steps);
       rows[i].tokens = feats[k].tokens.map((t, j) => ({
@@ -186,6 +231,7 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
         start: t.start,
         end: t.end,
         a: res.a[j],
+        ...(t.word !== undefined ? { word: t.word } : {}),
       }));
       rows[i].completenessGap = res.gap;
       gaps.push(res.gap);
@@ -196,6 +242,16 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
   clock.lap('attributing');
   memory.sample();
 
+  const featReport = featurizer.report?.();
+  const backends: StageBackends = {
+    featurizing: featReport?.backend ?? 'js',
+    training: DENSE_BACKEND,
+    hessian: DENSE_BACKEND,
+    scoring: DENSE_BACKEND,
+    attributing: DENSE_BACKEND,
+  };
+  const backendNotes = [...(featReport?.notes ?? []), ...denseBackendNotes(opts.backend)];
+
   const summary: ScoreSummary = {
     file,
     format: train.schema.format,
@@ -205,16 +261,27 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
       id: train.schema.idField,
       numeric: train.schema.numericFields,
     },
-    counts: { rows: rows.length, skipped: train.skipped.length },
+    counts: {
+      rows: rows.length,
+      skipped: train.skipped.length,
+      ...(truncated.size ? { truncated: truncated.size } : {}),
+    },
     skipped: train.skipped,
-    warnings: train.warnings,
+    warnings: truncated.size
+      ? [
+          ...train.warnings,
+          `${truncated.size} rows longer than the model's max length were truncated; the cut-off text is not scored (rows[].truncated)`,
+        ]
+      : train.warnings,
     classes: classes.map((name, c) => ({ name, count: countOf(data.y, c) })),
-    featurizer: featurizer.name,
+    featurizer: describeFeaturizer(featurizer),
     model: 'linear',
     parameters: paramCount(head),
     l2,
     solver: solverName,
-    backend: 'cpu (JavaScript, float64)',
+    backend: featReport ? describeBackends(backends) : 'cpu (JavaScript, float64)',
+    backends,
+    ...(backendNotes.length ? { backendNotes } : {}),
     training: { iterations: fit.iterations, objective: fit.value, gradNorm: fit.gradNorm },
     trainAccuracy: accuracy(head, data),
     seconds: clock.seconds,
@@ -247,6 +314,7 @@ export async function scoreDataset(file: string, opts: ScoreOptions = {}): Promi
     summary.counts.testSkipped = test.skipped.length + (test.rows.length - known.length);
     clock.lap('testing');
   }
+  if (featReport) summary.featurizerCounters = countersSince(featurizer, countersBefore);
   memory.sample();
   summary.peakMemoryMB = memory.peakMB;
   return { rows, summary };
@@ -261,9 +329,35 @@ async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> 
   if (signal?.aborted) throw signal.reason ?? new Error('aborted');
 }
 
-function chooseFeaturizer(train: ReadResult, opts: ScoreOptions): Featurizer {
+/** The featurizer options (the `memscore score` flags) that pick and configure a featurizer. */
+export type FeaturizerOptions = Pick<
+  ScoreOptions,
+  'featurizer' | 'standardize' | 'onnxLayer' | 'onnxMaxLength' | 'onnxThreads' | 'backend' | 'cacheDir'
+>;
+
+/** The featurizer for a read training file: as chosen by the options, else numeric for tabular data, else words. */
+export function createFeaturizer(train: ReadResult, opts: FeaturizerOptions): Promise<Featurizer> {
+  return chooseFeaturizer(train, opts);
+}
+
+async function chooseFeaturizer(train: ReadResult, opts: FeaturizerOptions): Promise<Featurizer> {
   const tabular = !!train.schema.numericFields?.length;
   const kind = opts.featurizer ?? (tabular ? 'numeric' : 'words');
+  const onnxDir = onnxDirOf(kind);
+  if (onnxDir) {
+    if (!train.schema.textFields.length)
+      throw new DataError('--featurizer onnx:DIR needs text fields (use --text)', train.file);
+    return sharedOnnxFeaturizer({
+      dir: onnxDir,
+      layer: opts.onnxLayer,
+      maxLength: opts.onnxMaxLength,
+      threads: opts.onnxThreads,
+      backend: opts.backend,
+      cacheDir: opts.cacheDir,
+    });
+  }
+  if (kind !== 'words' && kind !== 'numeric')
+    throw new UsageError(`--featurizer must be words, numeric or onnx:DIR, got '${String(kind)}'`);
   if (kind === 'numeric') {
     if (!tabular)
       throw new DataError(
@@ -275,7 +369,12 @@ function chooseFeaturizer(train: ReadResult, opts: ScoreOptions): Featurizer {
   return new WordsFeaturizer();
 }
 
-/** Featurizes rows in batches and pools them into the head's input matrix. */
+/** The head's input matrix, plus the rows (by position) whose text was truncated and not fully scored. */
+export interface FeaturizedData extends HeadData {
+  truncated: Map<number, SourceRange[]>;
+}
+
+/** Featurizes rows in batches (no baseline: pooling does not need it) and pools them into the head's input matrix. */
 export async function featurizeAll(
   featurizer: Featurizer,
   rows: readonly DatasetRow[],
@@ -283,21 +382,37 @@ export async function featurizeAll(
   report: ProgressCallback,
   signal: AbortSignal | undefined,
   stage: string,
-): Promise<HeadData> {
+): Promise<FeaturizedData> {
   const D = featurizer.dim;
   const X = new Float64Array(rows.length * D);
   const y = new Int32Array(rows.length);
+  const truncated = new Map<number, SourceRange[]>();
   for (let b = 0; b < rows.length; b += BATCH) {
     await yieldToEventLoop(signal);
     const batch = rows.slice(b, b + BATCH);
-    const feats: TokenFeatures[] = await featurizer.featurize(batch);
+    const feats: TokenFeatures[] = await featurizer.featurize(batch, { baseline: false, signal });
     feats.forEach((f, k) => {
       X.set(pool(f.E, f.tokens.length, D, featurizer.pooling), (b + k) * D);
       y[b + k] = classes.indexOf(batch[k].label);
+      if (f.truncated?.length) truncated.set(b + k, f.truncated);
     });
     report({ stage, done: Math.min(b + BATCH, rows.length), total: rows.length });
   }
-  return { X, y, n: rows.length };
+  return { X, y, n: rows.length, truncated };
+}
+
+/** The featurizer's one-line description for the summary. */
+function describeFeaturizer(f: Featurizer): string {
+  const d = (f as { describe?: () => string }).describe;
+  return typeof d === 'function' ? d.call(f) : f.name;
+}
+
+/** The featurizer's counters accumulated since `before` (a shared featurizer serves many runs). */
+function countersSince(f: Featurizer, before: Record<string, number>): Record<string, number> {
+  const now = f.report?.().counters ?? {};
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(now)) out[k] = v - (before[k] ?? 0);
+  return out;
 }
 
 export function accuracy(head: LinearHead, data: HeadData): number {

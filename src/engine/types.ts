@@ -15,6 +15,11 @@ export interface SourceToken extends SourceRange {
   text: string;
   /** Which text field (index into DatasetRow.fields order) it came from. */
   field: number;
+  /**
+   * For sub-word pieces (the ONNX featurizer): the index of the word this piece belongs to, counted within the row;
+   * pieces of one word share it (the hover groups them). Absent for whole-word tokens.
+   */
+  word?: number;
 }
 
 /** A decoded text field value that can map any span of itself back to the raw file. */

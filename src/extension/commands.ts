@@ -22,7 +22,7 @@ export interface Deps {
 }
 
 /** The file a command applies to: its Uri argument (menus), a [uri, line] pair (hover links) or the active editor. */
-function target(arg: unknown): vscode.Uri | undefined {
+export function target(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === 'string') return vscode.Uri.parse(arg);
   const uri = vscode.window.activeTextEditor?.document.uri;
@@ -30,7 +30,7 @@ function target(arg: unknown): vscode.Uri | undefined {
   return uri;
 }
 
-function requireScorable(uri: vscode.Uri | undefined): uri is vscode.Uri {
+export function requireScorable(uri: vscode.Uri | undefined): uri is vscode.Uri {
   if (uri && uri.scheme === 'file' && SCORABLE.test(uri.fsPath)) return true;
   void vscode.window.showWarningMessage('Open a .jsonl, .ndjson, .csv or .tsv file first.');
   return false;
@@ -41,7 +41,7 @@ function isCancelled(err: unknown): boolean {
   return e?.code === ErrorCodes.cancelled || /cancel/i.test(e?.message ?? '');
 }
 
-function reportError(deps: Deps, what: string, err: unknown): void {
+export function reportError(deps: Deps, what: string, err: unknown): void {
   if (isCancelled(err)) {
     void vscode.window.showInformationMessage(`${what} cancelled.`);
     return;
@@ -90,6 +90,8 @@ async function runJob(
         });
         await deps.store.store(uri, res, content, resultSettings(settings, fields));
         deps.panel.show(uri);
+        // New scores: bring the ranking forward, without taking focus from the editor.
+        if (title === 'Scoring') void deps.panel.reveal();
         const bytes = (await vscode.workspace.fs.stat(uri)).size;
         if (isTooLargeForEditor(bytes)) {
           void vscode.window.showInformationMessage(largeFileNotice(name, bytes, res.rows.length));

@@ -1,5 +1,8 @@
 /** Reads the memorization.* settings. */
+import { homedir } from 'node:os';
 import * as vscode from 'vscode';
+import type { BackendSetting } from '../engine/backends';
+import { featurizerOption } from './featurizerSetting';
 import type { ScoreParams } from '../protocol/messages';
 import type { FieldChoice } from './fieldChoice';
 import { type TierThresholds, normalizeThresholds } from './tiers';
@@ -12,6 +15,11 @@ export interface Settings {
   tierThresholds: TierThresholds;
   maxTokensPerRow: number;
   backend: string;
+  /** auto | words | numeric | onnx:DIR (DIR resolved against the workspace folder). */
+  featurizer: string;
+  onnxLayer: string;
+  onnxMaxLength: number;
+  onnxThreads: number;
 }
 
 export function readSettings(): Settings {
@@ -24,6 +32,10 @@ export function readSettings(): Settings {
     tierThresholds: normalizeThresholds(c.get<Partial<TierThresholds>>('tierThresholds')),
     maxTokensPerRow: c.get<number>('maxTokensPerRow', 200),
     backend: c.get<string>('backend', 'auto'),
+    featurizer: c.get<string>('featurizer', 'auto'),
+    onnxLayer: c.get<string>('onnx.layer', ''),
+    onnxMaxLength: c.get<number>('onnx.maxLength', 0),
+    onnxThreads: c.get<number>('onnx.threads', 0),
   };
 }
 
@@ -34,6 +46,24 @@ export function scoreOptions(s: Settings): ScoreParams['options'] {
     l2: s.l2,
     attribute: s.attribute,
     steps: s.steps,
+    ...featurizerOptions(s),
+  };
+}
+
+/** The featurizer and backend options (the ONNX ones only with an onnx: featurizer, so other results keep their keys). */
+function featurizerOptions(s: Settings): ScoreParams['options'] {
+  const featurizer = featurizerOption(
+    s.featurizer,
+    vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+    homedir(),
+  );
+  if (!featurizer?.startsWith('onnx:')) return featurizer ? { featurizer } : {};
+  return {
+    featurizer,
+    backend: (['auto', 'cpu', 'cuda'].includes(s.backend) ? s.backend : 'auto') as BackendSetting,
+    ...(s.onnxLayer ? { onnxLayer: s.onnxLayer } : {}),
+    ...(s.onnxMaxLength > 0 ? { onnxMaxLength: s.onnxMaxLength } : {}),
+    ...(s.onnxThreads > 0 ? { onnxThreads: s.onnxThreads } : {}),
   };
 }
 

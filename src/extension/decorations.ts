@@ -17,6 +17,11 @@ const THROTTLE_MS = 100;
 export class Decorator implements vscode.Disposable {
   private readonly tierTypes = new Map<Exclude<Tier, 'none'>, vscode.TextEditorDecorationType>();
   private readonly bucketTypes: vscode.TextEditorDecorationType[] = [];
+  /** Text the model never saw (cut off at its max length): dimmed, dotted, never colored. */
+  private readonly truncatedType = vscode.window.createTextEditorDecorationType({
+    opacity: '0.55',
+    textDecoration: 'underline dotted',
+  });
   private readonly pending = new Set<vscode.TextEditor>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly subs: vscode.Disposable[] = [];
@@ -78,6 +83,7 @@ export class Decorator implements vscode.Disposable {
   private clear(editor: vscode.TextEditor): void {
     for (const t of this.tierTypes.values()) editor.setDecorations(t, []);
     for (const t of this.bucketTypes) editor.setDecorations(t, []);
+    editor.setDecorations(this.truncatedType, []);
   }
 
   private apply(editor: vscode.TextEditor): void {
@@ -86,6 +92,7 @@ export class Decorator implements vscode.Disposable {
     const s = this.settings();
     const tiers = new Map<Exclude<Tier, 'none'>, vscode.Range[]>(TIERS.map((t) => [t, []]));
     const buckets: vscode.Range[][] = this.bucketTypes.map(() => []);
+    const truncated: vscode.Range[] = [];
     const seen = new Set<number>();
     for (const vr of editor.visibleRanges) {
       const from = Math.max(1, vr.start.line + 1 - MARGIN_LINES);
@@ -96,6 +103,8 @@ export class Decorator implements vscode.Disposable {
         const row = entry.row;
         const tier = tierOf(row.percentile, s.tierThresholds);
         if (tier !== 'none') tiers.get(tier)!.push(new vscode.Range(entry.first - 1, 0, entry.last - 1, 0));
+        for (const r of row.truncated ?? [])
+          truncated.push(new vscode.Range(r.line - 1, r.start, r.line - 1, r.end));
         if (!row.tokens?.length) continue;
         const max = maxAbsAttribution(row.tokens);
         for (const t of strongestTokens(row.tokens, s.maxTokensPerRow)) {
@@ -106,6 +115,7 @@ export class Decorator implements vscode.Disposable {
     }
     for (const [tier, type] of this.tierTypes) editor.setDecorations(type, tiers.get(tier)!);
     this.bucketTypes.forEach((type, b) => editor.setDecorations(type, buckets[b]));
+    editor.setDecorations(this.truncatedType, truncated);
   }
 
   dispose(): void {
@@ -113,5 +123,6 @@ export class Decorator implements vscode.Disposable {
     this.subs.forEach((d) => d.dispose());
     for (const t of this.tierTypes.values()) t.dispose();
     this.bucketTypes.forEach((t) => t.dispose());
+    this.truncatedType.dispose();
   }
 }

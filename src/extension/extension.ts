@@ -7,6 +7,7 @@ import { Decorator } from './decorations';
 import { TopRowDiagnostics } from './diagnostics';
 import { MemorizationHover, SCORABLE_SELECTOR } from './hover';
 import { RankingPanel } from './rankingPanel';
+import { registerReportCommand } from './reportCommand';
 import { ResultsStore } from './resultsStore';
 import { StatusBar } from './statusBar';
 import { WorkerClient } from './workerClient';
@@ -14,7 +15,12 @@ import { WorkerClient } from './workerClient';
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Memorization Inspector');
   const store = new ResultsStore(context, output);
-  const worker = new WorkerClient(context.extensionPath, output, () => readSettings().backend);
+  const worker = new WorkerClient(
+    context.extensionPath,
+    output,
+    () => readSettings().backend,
+    context.globalStorageUri.fsPath,
+  );
   const decorator = new Decorator(store, readSettings);
   const diagnostics = new TopRowDiagnostics(store);
   const status = new StatusBar(store, worker, () => readSettings().backend);
@@ -26,6 +32,8 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   const fields = new FieldPicker(context.workspaceState, worker);
   registerCommands(context, { store, worker, status, panel, output, fields });
+  // "Run memorization experiments" and its report panel.
+  registerReportCommand(context, { store, worker, status, panel, output, fields });
 
   const load = (doc: vscode.TextDocument) =>
     void store

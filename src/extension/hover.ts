@@ -43,13 +43,30 @@ export class MemorizationHover implements vscode.HoverProvider {
     const ti = tokens.findIndex(
       (t) => t.line === position.line + 1 && t.start <= position.character && position.character < t.end,
     );
+    const cut = row.truncated?.find(
+      (r) => r.line === position.line + 1 && r.start <= position.character && position.character < r.end,
+    );
+    if (cut && ti < 0) {
+      md.appendMarkdown(
+        "**Not scored**: this text is beyond the model's max length, so the encoder never saw it (no attribution).\n\n---\n\n",
+      );
+      rowSummary(md, row, results.rows.length);
+      return new vscode.Hover(md, new vscode.Range(cut.line - 1, cut.start, cut.line - 1, cut.end));
+    }
     if (ti >= 0 && bucketOf(tokens[ti].a, maxAbsAttribution(tokens)) >= 0) {
       const t = tokens[ti];
       md.appendMarkdown('**Token** ');
       md.appendText(JSON.stringify(t.text));
       md.appendMarkdown(
-        `\n\nattribution \`${fmt(t.a)}\` · rank ${attributionRank(tokens, ti)} of ${tokens.length} in this row\n\n---\n\n`,
+        `\n\nattribution \`${fmt(t.a)}\` · rank ${attributionRank(tokens, ti)} of ${tokens.length} in this row\n\n`,
       );
+      const pieces = t.word === undefined ? [] : tokens.filter((u) => u.word === t.word);
+      if (pieces.length > 1) {
+        md.appendMarkdown(`word of ${pieces.length} pieces `);
+        md.appendText(JSON.stringify(pieces.map((u) => u.text).join(' ')));
+        md.appendMarkdown(`: attribution \`${fmt(pieces.reduce((a, u) => a + u.a, 0))}\`\n\n`);
+      }
+      md.appendMarkdown('---\n\n');
       rowSummary(md, row, results.rows.length);
       return new vscode.Hover(md, new vscode.Range(t.line - 1, t.start, t.line - 1, t.end));
     }

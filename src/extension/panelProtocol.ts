@@ -1,6 +1,10 @@
 /** Messages between the ranking webview and the extension host. Pure types, shared by both bundles. */
 
-export type SortKey = 'rank' | 'id' | 'label' | 'pred' | 'prob' | 'score';
+/**
+ * `rank`: memorization rank (1 = most memorized, i.e. score descending); `loss`: in-sample training loss
+ * −log P(label|x), the "Likely mislabeled" order when descending; `line`: file order.
+ */
+export type SortKey = 'rank' | 'line' | 'id' | 'label' | 'pred' | 'prob' | 'loss' | 'score';
 export type SortDir = 'asc' | 'desc';
 
 export interface PanelSort {
@@ -8,11 +12,28 @@ export interface PanelSort {
   dir: SortDir;
 }
 
+/** The "Likely mislabeled" view: rows by in-sample loss −log P(label|x), largest first. */
+export const MISLABELED_SORT: PanelSort = { key: 'loss', dir: 'desc' };
+/** The default view: most memorized first. */
+export const MEMORIZED_SORT: PanelSort = { key: 'rank', dir: 'asc' };
+
 export interface PanelFilter {
   /** Exact label to keep; empty = all. */
   label?: string;
-  /** Case-insensitive substring of the row's text or id; empty = all. */
+  /** Case-insensitive substring of the row's decoded text or id; empty = all. */
   text?: string;
+}
+
+/**
+ * A coloured token in a row's snippet: snippet characters [s, e), colour bucket b (0–4 red = positive attribution,
+ * needs memorizing; 5–9 blue = negative; strength by |a| relative to the row's largest, as in the editor), and the
+ * token's attribution a.
+ */
+export interface HeatSpan {
+  s: number;
+  e: number;
+  b: number;
+  a: number;
 }
 
 export interface PanelRow {
@@ -22,9 +43,30 @@ export interface PanelRow {
   label: string;
   pred: string;
   prob: number;
+  /** In-sample cross-entropy −log P(label|x). */
+  loss: number;
   score: number;
   percentile: number;
+  /** One-line snippet of the decoded text field(s) the engine tokenized (whitespace collapsed, shortened). */
   text: string;
+  /** Token heat for attributed rows (absent when the row has no attributions or the results are stale). */
+  heat?: HeatSpan[];
+}
+
+export type HistogramMetric = 'score' | 'loss';
+export type HistogramScale = 'linear' | 'log';
+
+/** Counts per class of one metric in `counts[class][bin]`, bins [edges[k], edges[k+1]). */
+export interface HistogramData {
+  metric: HistogramMetric;
+  scale: HistogramScale;
+  /** bins + 1 increasing edges. */
+  edges: number[];
+  counts: number[][];
+  /** Rows below edges[0] counted in the first bin (log scale: zero, negative or below the range floor). */
+  below: number;
+  /** Rows with a non-finite value, not counted. */
+  skipped: number;
 }
 
 export type FromPanel =
@@ -34,4 +76,12 @@ export type FromPanel =
 
 export type ToPanel =
   | { type: 'page'; rows: PanelRow[]; total: number; offset: number; seq?: number }
-  | { type: 'reset'; file: string | null; labels: string[]; total: number; stale: boolean };
+  | {
+      type: 'reset';
+      file: string | null;
+      labels: string[];
+      total: number;
+      stale: boolean;
+      attributed: number;
+    }
+  | { type: 'histogram'; classes: string[]; histograms: HistogramData[] };

@@ -1,6 +1,8 @@
 /** Worker progress (stage, done, total) → overall increments for window.withProgress. Pure: no VS Code import. */
 
-const STAGES: [string, number][] = [
+export type StageWeights = [string, number][];
+
+const STAGES: StageWeights = [
   ['reading', 0.1],
   ['featurizing', 0.2],
   ['training', 0.2],
@@ -11,9 +13,14 @@ const STAGES: [string, number][] = [
 ];
 
 /** Overall fraction 0–1 reached at `done/total` of `stage`; undefined for an unknown stage. */
-export function overallFraction(stage: string, done: number, total: number): number | undefined {
+export function overallFraction(
+  stage: string,
+  done: number,
+  total: number,
+  stages: StageWeights = STAGES,
+): number | undefined {
   let start = 0;
-  for (const [name, w] of STAGES) {
+  for (const [name, w] of stages) {
     if (name === stage) {
       const f = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
       return Math.min(1, start + w * f);
@@ -27,12 +34,15 @@ export function overallFraction(stage: string, done: number, total: number): num
 export class ProgressTracker {
   private reached = 0;
 
+  /** `stages`: the job's stages in order with their share of the whole (default: a scoring job's). */
+  constructor(private readonly stages: StageWeights = STAGES) {}
+
   next(p: { stage: string; done: number; total: number; message?: string }): {
     increment: number;
     message: string;
     percent: number;
   } {
-    const f = overallFraction(p.stage, p.done, p.total);
+    const f = overallFraction(p.stage, p.done, p.total, this.stages);
     let increment = 0;
     if (f !== undefined && f > this.reached) {
       increment = (f - this.reached) * 100;

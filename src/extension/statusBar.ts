@@ -1,5 +1,6 @@
 /** Status bar item: worker backend and job state for the active file. */
 import * as vscode from 'vscode';
+import { backendTooltip, shortBackend } from './backendLabel';
 import type { ResultsStore } from './resultsStore';
 import type { WorkerClient } from './workerClient';
 
@@ -29,7 +30,6 @@ export class StatusBar implements vscode.Disposable {
   }
 
   update(): void {
-    const backend = this.worker.workerInfo?.backend ?? this.backendSetting();
     const doc = vscode.window.activeTextEditor?.document;
     const r = doc ? this.store.get(doc.uri) : undefined;
     let state: string;
@@ -42,8 +42,15 @@ export class StatusBar implements vscode.Disposable {
       icon = '$(warning)';
     } else if (r) state = `${r.rows.length} rows scored`;
     else state = this.worker.running ? 'idle' : 'worker not started';
-    this.item.text = `${icon} Memorization: ${state}`;
-    this.item.tooltip = `Backend: ${backend}\nWorker: ${
+    const short = shortBackend(r?.summary.backends);
+    this.item.text = `${icon} Memorization: ${state}${short ? ` · ${short}` : ''}`;
+    const backend = backendTooltip(
+      r?.summary.backends,
+      r?.summary.backendNotes,
+      this.worker.workerInfo,
+      this.backendSetting(),
+    );
+    this.item.tooltip = `${backend}\nWorker: ${
       this.worker.workerInfo
         ? `v${this.worker.workerInfo.version}, pid ${this.worker.workerInfo.pid}`
         : 'not running'

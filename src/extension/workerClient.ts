@@ -11,6 +11,9 @@ import {
   createMessageConnection,
 } from 'vscode-jsonrpc/node';
 import {
+  ExperimentsRequest,
+  type ExperimentsParams,
+  type ExperimentsResponse,
   ExplainRequest,
   InfoRequest,
   InspectRequest,
@@ -44,6 +47,8 @@ export class WorkerClient implements vscode.Disposable {
     private readonly extensionPath: string,
     private readonly output: vscode.OutputChannel,
     private readonly backend: () => string,
+    /** The ONNX featurizer's feature cache folder (the extension's global storage). */
+    private readonly cacheDir?: string,
   ) {}
 
   get workerInfo(): WorkerInfo | undefined {
@@ -61,7 +66,12 @@ export class WorkerClient implements vscode.Disposable {
     const proc = spawn(process.execPath || 'node', [script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Inside VS Code process.execPath is Electron: run it as plain Node.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MEMORIZATION_BACKEND: this.backend() },
+      env: {
+        ...process.env,
+        ELECTRON_RUN_AS_NODE: '1',
+        MEMORIZATION_BACKEND: this.backend(),
+        ...(this.cacheDir ? { MEMORIZATION_CACHE_DIR: this.cacheDir } : {}),
+      },
     });
     const connection = createMessageConnection(
       new StreamMessageReader(proc.stdout!),
@@ -114,15 +124,11 @@ export class WorkerClient implements vscode.Disposable {
     }
   }
 
-  private async run(
+  private async run<R = ScoreResponse>(
     token: vscode.CancellationToken | undefined,
     onProgress: ProgressListener | undefined,
-    send: (
-      connection: MessageConnection,
-      jobId: string,
-      cancel: CancellationTokenSource,
-    ) => Promise<ScoreResponse>,
-  ): Promise<ScoreResponse> {
+    send: (connection: MessageConnection, jobId: string, cancel: CancellationTokenSource) => Promise<R>,
+  ): Promise<R> {
     const connection = this.start();
     const jobId = randomUUID();
     if (onProgress) this.listeners.set(jobId, onProgress);
@@ -165,6 +171,18 @@ export class WorkerClient implements vscode.Disposable {
   ): Promise<ScoreResponse> {
     return this.run(token, onProgress, (c, jobId, src) =>
       c.sendRequest(ExplainRequest, { jobId, file, options, rows }, src.token),
+    );
+  }
+
+  /** Runs the memorization experiments for the report; the VS Code token cancels them in the worker. */
+  experiments(
+    file: string,
+    options: ExperimentsParams['options'],
+    token?: vscode.CancellationToken,
+    onProgress?: ProgressListener,
+  ): Promise<ExperimentsResponse> {
+    return this.run(token, onProgress, (c, jobId, src) =>
+      c.sendRequest(ExperimentsRequest, { jobId, file, options }, src.token),
     );
   }
 

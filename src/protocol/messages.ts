@@ -5,6 +5,8 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { FieldInspection } from '../engine/data/readDataset';
 import type { ScoredRow, ScoreOptions, ScoreSummary } from '../engine/scoreDataset';
+import type { BackendAvailability, StageBackends } from '../engine/backends';
+import type { SuiteOptions, SuiteReport } from '../engine/experiments/suite';
 
 export interface ScoreParams {
   /** Client-chosen id; progress notifications carry it so a second job's progress never mixes with the first. */
@@ -39,6 +41,12 @@ export interface WorkerInfo {
   version: string;
   backend: string;
   pid: number;
+  /** The backend setting the worker was started with (MEMORIZATION_BACKEND: auto | cpu | cuda). */
+  backendSetting?: string;
+  /** What this worker can use: onnxruntime-node (and its providers), tfjs-node. */
+  available?: BackendAvailability;
+  /** Which backend ran each stage of the worker's last finished job (none before the first). */
+  lastRun?: StageBackends;
 }
 
 /** Scores a file; cancellable through the request's cancellation token ($/cancelRequest). */
@@ -58,3 +66,24 @@ export const ProgressNotification = new NotificationType<ProgressParams>('memori
 
 /** Error codes the worker returns in JSON-RPC errors. */
 export const ErrorCodes = { dataError: -32001, usageError: -32002, cancelled: -32800 } as const;
+
+export interface ExperimentsParams {
+  /** Client-chosen id; progress notifications carry it. */
+  jobId: string;
+  file: string;
+  /** Fields, model and which experiments to run (src/engine/experiments/suite.ts). */
+  options: SuiteOptions;
+}
+
+export interface ExperimentsResponse {
+  jobId: string;
+  report: SuiteReport;
+}
+
+/**
+ * Runs the memorization experiments (removal, reduction, stability, typicality) on a file for the report panel;
+ * progress as ProgressNotification, cancellable through the request's cancellation token.
+ */
+export const ExperimentsRequest = new RequestType<ExperimentsParams, ExperimentsResponse, void>(
+  'memorization/experiments',
+);

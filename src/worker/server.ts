@@ -6,6 +6,9 @@ import { ResponseError, type CancellationToken } from 'vscode-jsonrpc';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import {
   ErrorCodes,
+  ExperimentsRequest,
+  type ExperimentsParams,
+  type ExperimentsResponse,
   ExplainRequest,
   InfoRequest,
   InspectRequest,
@@ -17,13 +20,29 @@ import {
   type WorkerInfo,
 } from '../protocol/messages';
 import { inspectFields } from '../engine/data/readDataset';
+import { runExperimentSuite } from '../engine/experiments/suite';
 import { scoreDataset } from '../engine/scoreDataset';
+import {
+  BACKEND_SETTINGS,
+  type BackendSetting,
+  type StageBackends,
+  backendAvailability,
+} from '../engine/backends';
 import { DataError, UsageError } from '../engine/types';
 import { JobRegistry, Superseded } from './jobs';
 import { progressThrottle } from './progress';
 import { version } from '../../package.json';
 
 export const BACKEND = 'cpu (JavaScript, float64)';
+
+/** The extension's memorization.backend setting (auto | cpu | cuda), passed at spawn; a job's options override it. */
+const envBackend = process.env.MEMORIZATION_BACKEND;
+const BACKEND_SETTING: BackendSetting = (BACKEND_SETTINGS as readonly string[]).includes(envBackend ?? '')
+  ? (envBackend as BackendSetting)
+  : 'auto';
+/** Where the ONNX featurizer caches encoder outputs: the extension's global storage (default: the OS cache folder). */
+const CACHE_DIR = process.env.MEMORIZATION_CACHE_DIR || undefined;
+let lastRun: StageBackends | undefined;
 
 function log(message: string): void {
   process.stderr.write(`[worker ${process.pid}] ${message}\n`);
@@ -65,6 +84,8 @@ async function runJob(
   log(`${kind} ${jobId} started: ${file}`);
   try {
     const result = await scoreDataset(file, {
+      backend: BACKEND_SETTING,
+      ...(CACHE_DIR ? { cacheDir: CACHE_DIR } : {}),
       ...params.options,
       ...(attributeRows
         ? { attributeRows: [...(params.options.attributeRows ?? []), ...attributeRows] }
@@ -74,12 +95,47 @@ async function runJob(
     });
     if (job.controller.signal.aborted) throw job.controller.signal.reason;
     send.flush();
+    lastRun = result.summary.backends ?? lastRun;
+    for (const note of result.summary.backendNotes ?? []) log(note);
     log(
       `${kind} ${jobId} done in ${((Date.now() - started) / 1000).toFixed(2)} s: ${result.rows.length} rows`,
     );
     return { jobId, rows: result.rows, summary: result.summary };
   } catch (err) {
     throw toResponseError(err, job.controller.signal, `${kind} ${jobId}`);
+  } finally {
+    cancelSub.dispose();
+    jobs.finish(job);
+  }
+}
+
+/** The report's experiments: the same job handling as scoring (progress by jobId, cancellation, superseding). */
+async function runExperiments(
+  params: ExperimentsParams,
+  token: CancellationToken,
+): Promise<ExperimentsResponse> {
+  const { jobId, file } = params;
+  const job = jobs.start('experiments', file, jobId);
+  const abort = () => job.controller.abort(new Error('cancelled by the client'));
+  const cancelSub = token.onCancellationRequested(abort);
+  if (token.isCancellationRequested) abort();
+  const started = Date.now();
+  const send = progressThrottle(
+    (p: ProgressParams) => void connection.sendNotification(ProgressNotification, p).catch(() => undefined),
+    100,
+  );
+  log(`experiments ${jobId} started: ${file}`);
+  try {
+    const report = await runExperimentSuite(file, params.options, {
+      signal: job.controller.signal,
+      onProgress: (p) => send({ jobId, ...p }),
+    });
+    if (job.controller.signal.aborted) throw job.controller.signal.reason;
+    send.flush();
+    log(`experiments ${jobId} done in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+    return { jobId, report };
+  } catch (err) {
+    throw toResponseError(err, job.controller.signal, `experiments ${jobId}`);
   } finally {
     cancelSub.dispose();
     jobs.finish(job);
@@ -107,7 +163,14 @@ function toResponseError(err: unknown, signal: AbortSignal, what: string): Respo
   return new ResponseError(-32603, message);
 }
 
-connection.onRequest(InfoRequest, (): WorkerInfo => ({ version, backend: BACKEND, pid: process.pid }));
+connection.onRequest(InfoRequest, (): WorkerInfo => ({
+  version,
+  backend: BACKEND,
+  pid: process.pid,
+  backendSetting: BACKEND_SETTING,
+  available: backendAvailability(),
+  ...(lastRun ? { lastRun } : {}),
+}));
 connection.onRequest(ScoreRequest, (params, token) => runJob('score', params, token));
 connection.onRequest(InspectRequest, async (params) => {
   try {
@@ -118,6 +181,7 @@ connection.onRequest(InspectRequest, async (params) => {
 });
 // "Explain this row": the same job with attributions for the asked rows, on top of the usual top-N setting.
 connection.onRequest(ExplainRequest, (params, token) => runJob('explain', params, token, params.rows));
+connection.onRequest(ExperimentsRequest, (params, token) => runExperiments(params, token));
 
 // The client went away (stdin closed): nothing more to serve.
 connection.onClose(() => {
@@ -128,4 +192,4 @@ connection.onClose(() => {
 connection.onError(([err]) => log(`connection error: ${err.message}`));
 
 connection.listen();
-log(`ready (node ${process.version}, backend ${BACKEND})`);
+log(`ready (node ${process.version}, backend ${BACKEND}, setting ${BACKEND_SETTING})`);

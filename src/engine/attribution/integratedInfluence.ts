@@ -5,7 +5,14 @@ import type { InfluenceSolver } from '../influence/solvers';
 export interface RowAttribution {
   /** Per-token attribution; sums (up to Riemann error) to `target`. Positive (red): needs memorizing. */
   a: Float64Array;
-  /** -s^T (grad L(z) - grad L(z')), s = H^-1 grad P(y|x): what the attributions must add up to. */
+  /**
+   * What the attributions must add up to (completeness): -s^T (grad L(z) - grad L(z')) with s = H^-1 grad P(y|x)
+   * of the row z (held fixed) and z' the baseline input (every token replaced by its baseline vector, pooled).
+   * The first term, -s^T grad L(z), is exactly the row's memorization score M(z) (score in the results); the second,
+   * -s^T grad L(z'), is the same quadratic form with z's s at the baseline input, i.e. the score z' would get as a
+   * test point against z: target = score(z) - score_z(z'). With the zero baseline of word vectors, z' is the bias-only
+   * input; with the ONNX [MASK] baseline, it is the mean-pooled encoder output of the all-[MASK] sequence.
+   */
   target: number;
   /** |sum(a) - target| / max(|target|, tiny). */
   gap: number;
@@ -59,7 +66,8 @@ export function influenceAt(head: LinearHead, s: ArrayLike<number>, h: ArrayLike
 
 /**
  * The paper's Eqn 5: integrated-gradients attribution of the memorization score to tokens, along the straight path
- * from the baseline representation E' to E, midpoint Riemann sum with `steps` points. Pooling is linear, so the
+ * from the baseline representation E' (the featurizer's: zeros for word vectors, the [MASK]-sequence encoder output
+ * for ONNX) to E, midpoint Riemann sum with `steps` points. Pooling is linear, so the
  * path in E maps to the straight path in h and r_t = w_t * integral of df/dh (w_t = 1/T for mean pooling).
  */
 export function attributeRow(
@@ -73,6 +81,10 @@ export function attributeRow(
 ): RowAttribution {
   const T = feats.tokens.length;
   const D = feats.dim;
+  if (feats.Ebase.length !== feats.E.length)
+    throw new Error(
+      `attributeRow: the baseline has ${feats.Ebase.length} values, E has ${feats.E.length} (featurize with baseline: true)`,
+    );
   const h = pool(feats.E, T, D, pooling);
   const h0 = pool(feats.Ebase, T, D, pooling);
   if (!s) {

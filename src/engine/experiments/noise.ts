@@ -20,8 +20,13 @@ export interface NoiseResult {
   recall: ({ fraction: number } & Record<NoiseMethod, number>)[];
   precision: ({ fraction: number } & Record<NoiseMethod, number>)[];
   auroc: Record<NoiseMethod, number>;
+  /** Found-vs-checked curves: the share of the flipped rows among the top `checked` fraction of each ranking. */
+  curve: { checked: number[]; found: Record<NoiseMethod, number[]> };
   seconds: number;
 }
+
+/** Points of the found-vs-checked curve: 0%, 1%, ..., 100% of the rows checked. */
+export const CURVE_POINTS = 101;
 
 export const NOISE_FRACTIONS = [0.05, 0.1, 0.2, 0.3];
 
@@ -105,6 +110,14 @@ export function noiseExperiment(
     recall.push(rec);
     precision.push(pre);
   }
+  const checked = Array.from({ length: CURVE_POINTS }, (_, j) => j / (CURVE_POINTS - 1));
+  const found = Object.fromEntries(
+    NOISE_METHODS.map((m) => {
+      const cum = new Int32Array(n + 1);
+      for (let j = 0; j < n; j++) cum[j + 1] = cum[j] + (positive[orders[m][j]] ? 1 : 0);
+      return [m, checked.map((c) => (matched ? cum[countOf(c, n)] / matched : NaN))];
+    }),
+  ) as Record<NoiseMethod, number[]>;
   const au = Object.fromEntries(NOISE_METHODS.map((m) => [m, auroc(values[m], positive)])) as Record<
     NoiseMethod,
     number
@@ -117,6 +130,7 @@ export function noiseExperiment(
     recall,
     precision,
     auroc: au,
+    curve: { checked, found },
     seconds: (performance.now() - t0) / 1000,
   };
 }

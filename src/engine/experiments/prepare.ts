@@ -11,7 +11,8 @@ import { type InfluenceSolver, type SolverName, defaultSolver, makeSolver } from
 import { type RowScores, scoreRows } from '../influence/scores';
 import type { HeadData, LinearHead } from '../model/linearHead';
 import { trainHead } from '../model/train';
-import { DEFAULT_L2, featurizeAll } from '../scoreDataset';
+import { permutation as seededPermutation } from '../random';
+import { DEFAULT_L2, type FeaturizerOptions, createFeaturizer, featurizeAll } from '../scoreDataset';
 import { type DatasetRow, type DatasetSchema, DataError, type ProgressCallback } from '../types';
 
 export interface PrepareOptions {
@@ -22,6 +23,8 @@ export interface PrepareOptions {
   solver?: SolverName;
   /** Featurizer to use (default: numeric for tabular CSV, words otherwise). */
   featurizer?: Featurizer;
+  /** Or the featurizer flags of `memscore score` (--featurizer onnx:DIR, --onnx-layer, --cache-dir...). */
+  featurizerOptions?: FeaturizerOptions;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -54,9 +57,11 @@ export async function prepare(file: string, opts: PrepareOptions = {}): Promise<
   const classes: string[] = [...read.classes];
   const featurizer: Featurizer =
     opts.featurizer ??
-    (read.schema.numericFields?.length
-      ? new NumericFeaturizer({ standardize: true })
-      : new WordsFeaturizer());
+    (opts.featurizerOptions?.featurizer
+      ? await createFeaturizer(read, opts.featurizerOptions)
+      : read.schema.numericFields?.length
+        ? new NumericFeaturizer({ standardize: true })
+        : new WordsFeaturizer());
   featurizer.fit?.(rows);
   const data = await featurizeAll(featurizer, rows, classes, report, opts.signal, 'featurizing');
   const l2 = opts.l2 ?? DEFAULT_L2;
@@ -111,9 +116,18 @@ export function complement(n: number, removed: Iterable<number>): Int32Array {
 }
 
 /** Trains the head to its optimum (the objective is strictly convex, so warm starts do not change the result). */
-export function fitHead(prep: Prepared, data: HeadData, init?: Float64Array): LinearHead {
-  return trainHead(prep.classes.length, prep.featurizer.dim, data, { l2: prep.l2, init, tolerance: 1e-8 })
-    .head;
+export function fitHead(
+  prep: Prepared,
+  data: HeadData,
+  init?: Float64Array,
+  signal?: AbortSignal,
+): LinearHead {
+  return trainHead(prep.classes.length, prep.featurizer.dim, data, {
+    l2: prep.l2,
+    init,
+    tolerance: 1e-8,
+    signal,
+  }).head;
 }
 
 export interface Scored {
@@ -123,8 +137,13 @@ export interface Scored {
 }
 
 /** Trains (or takes) a head on data and scores every row of data. */
-export function fitAndScore(prep: Prepared, data: HeadData, init?: Float64Array): Scored {
-  const head = fitHead(prep, data, init);
+export function fitAndScore(
+  prep: Prepared,
+  data: HeadData,
+  init?: Float64Array,
+  signal?: AbortSignal,
+): Scored {
+  const head = fitHead(prep, data, init, signal);
   const solver = makeSolver(prep.solver ?? defaultSolver(head), head, data);
   return { head, solver, scores: scoreRows(head, data, solver) };
 }
@@ -141,4 +160,37 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 /** Number of rows in a fraction of n, rounded, clamped to [0, n]. */
 export function countOf(fraction: number, n: number): number {
   return Math.max(0, Math.min(n, Math.round(fraction * n)));
+}
+
+/** Progress and cancellation for the experiments (the worker passes both; the CLI passes progress only). */
+export interface ExperimentControl {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/**
+ * Lets the event loop run (a worker's cancellation message, progress writes) between the synchronous
+ * retrainings of an experiment, then honours an abort that arrived meanwhile.
+ */
+export async function yieldNow(signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+}
+
+/**
+ * Splits a prepared training set into a training part and a held-out test part (a seeded random `fraction` of the
+ * rows), for the removal experiment when no test file is given.
+ */
+export function holdOut(prep: Prepared, fraction: number, seed = 0): { train: Prepared; test: HeadData } {
+  const n = prep.data.n;
+  const m = Math.min(n - 1, Math.max(1, countOf(fraction, n)));
+  const perm = seededPermutation(n, seed);
+  const held = Array.from(perm.subarray(0, m)).sort((a, b) => a - b);
+  const kept = complement(n, held);
+  const dim = prep.featurizer.dim;
+  return {
+    train: { ...prep, rows: Array.from(kept, (i) => prep.rows[i]), data: subset(prep.data, dim, kept) },
+    test: subset(prep.data, dim, held),
+  };
 }

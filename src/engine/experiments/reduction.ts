@@ -9,7 +9,14 @@
 import { attributeRow, influenceAt, pool } from '../attribution/integratedInfluence';
 import { rankDescending } from '../influence/scores';
 import { rowLossGradient } from '../model/linearHead';
-import { type Prepared, countOf, fitAndScore, seededRandom } from './prepare';
+import {
+  type ExperimentControl,
+  type Prepared,
+  countOf,
+  fitAndScore,
+  seededRandom,
+  yieldNow,
+} from './prepare';
 
 export interface ReductionResult {
   rows: number;
@@ -18,7 +25,7 @@ export interface ReductionResult {
   seconds: number;
 }
 
-export interface ReductionOptions {
+export interface ReductionOptions extends ExperimentControl {
   /** Fraction of the most memorized rows to use. */
   top: number;
   /** Fractions of each row's tokens to replace. */
@@ -27,7 +34,8 @@ export interface ReductionOptions {
   seed?: number;
 }
 
-const BATCH = 256;
+/** Rows featurized (and attributed) at a time; progress and cancellation are checked between batches. */
+const BATCH = 64;
 
 /** Tokens to replace for fraction k of T tokens: at least one when the row has any. */
 function tokenCount(k: number, T: number): number {
@@ -38,13 +46,17 @@ export async function reductionExperiment(prep: Prepared, opts: ReductionOptions
   const t0 = performance.now();
   const { data, featurizer } = prep;
   const D = featurizer.dim;
-  const { head, solver, scores } = fitAndScore(prep, data);
+  const { signal, onProgress } = opts;
+  await yieldNow(signal);
+  const { head, solver, scores } = fitAndScore(prep, data, undefined, signal);
   const { order } = rankDescending(scores.score);
   const targets = Array.from(order.subarray(0, countOf(opts.top, data.n)));
   const rand = seededRandom(opts.seed ?? 0);
   const sums = { attribution: opts.ks.map(() => 0), random: opts.ks.map(() => 0) };
   let used = 0;
   for (let b = 0; b < targets.length; b += BATCH) {
+    onProgress?.({ stage: 'reduction', done: b, total: targets.length, message: 'attributing' });
+    await yieldNow(signal);
     const batch = targets.slice(b, b + BATCH);
     const feats = await featurizer.featurize(batch.map((i) => prep.rows[i]));
     batch.forEach((i, q) => {
@@ -76,6 +88,7 @@ export async function reductionExperiment(prep: Prepared, opts: ReductionOptions
       });
     });
   }
+  onProgress?.({ stage: 'reduction', done: targets.length, total: targets.length, message: 'attributing' });
   const rate = (s: number[]) => opts.ks.map((k, j) => ({ k, rate: used ? s[j] / used : NaN }));
   return {
     rows: used,

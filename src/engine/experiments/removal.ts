@@ -6,6 +6,7 @@ import { rankDescending } from '../influence/scores';
 import { accuracy } from '../scoreDataset';
 import type { HeadData } from '../model/linearHead';
 import {
+  type ExperimentControl,
   type Prepared,
   complement,
   countOf,
@@ -14,6 +15,7 @@ import {
   meanStd,
   permutation,
   subset,
+  yieldNow,
 } from './prepare';
 
 export interface Runs {
@@ -31,7 +33,7 @@ export interface RemovalResult {
   secondsPerRetraining: number;
 }
 
-export interface RemovalOptions {
+export interface RemovalOptions extends ExperimentControl {
   fractions: number[];
   seeds: number;
   /** Offset of the random seeds (seed k uses seedBase + k). */
@@ -42,21 +44,35 @@ function runs(values: number[]): Runs {
   return { ...meanStd(values), runs: values };
 }
 
-export function removalExperiment(prep: Prepared, test: HeadData, opts: RemovalOptions): RemovalResult {
+export async function removalExperiment(
+  prep: Prepared,
+  test: HeadData,
+  opts: RemovalOptions,
+): Promise<RemovalResult> {
   const { data } = prep;
   const dim = prep.featurizer.dim;
   const n = data.n;
   const seeds = Math.max(1, opts.seeds);
-  const full = fitAndScore(prep, data);
+  const { signal } = opts;
+  // One full training, then per fraction one 'memorized' and `seeds` 'random' retrainings.
+  const total = 1 + opts.fractions.length * (1 + seeds);
+  const report = (done: number) =>
+    opts.onProgress?.({ stage: 'removal', done, total, message: 'retraining' });
+  report(0);
+  await yieldNow(signal);
+  const full = fitAndScore(prep, data, undefined, signal);
+  report(1);
   const { order } = rankDescending(full.scores.score);
   const init = full.head.theta;
   let retrainSeconds = 0;
   let retrainings = 0;
-  const retrainAccuracy = (removed: Iterable<number>): number => {
+  const retrainAccuracy = async (removed: Iterable<number>): Promise<number> => {
+    await yieldNow(signal);
     const t0 = performance.now();
-    const head = fitHead(prep, subset(data, dim, complement(n, removed)), init);
+    const head = fitHead(prep, subset(data, dim, complement(n, removed)), init, signal);
     retrainSeconds += (performance.now() - t0) / 1000;
     retrainings++;
+    report(1 + retrainings);
     return accuracy(head, test);
   };
 
@@ -75,12 +91,12 @@ export function removalExperiment(prep: Prepared, test: HeadData, opts: RemovalO
   for (const fraction of opts.fractions) {
     const m = countOf(fraction, n);
     const top = order.subarray(0, m);
-    const acc = retrainAccuracy(top);
+    const acc = await retrainAccuracy(top);
     result.memorized.push({ fraction, ...runs(Array.from({ length: seeds }, () => acc)) });
     result.scores[String(fraction)] = m ? full.scores.score[top[m - 1]] : NaN;
     const rand: number[] = [];
     for (let s = 0; s < seeds; s++)
-      rand.push(retrainAccuracy(permutation(n, (opts.seedBase ?? 0) + s).subarray(0, m)));
+      rand.push(await retrainAccuracy(permutation(n, (opts.seedBase ?? 0) + s).subarray(0, m)));
     result.random.push({ fraction, ...runs(rand) });
   }
   result.secondsPerRetraining = retrainings ? retrainSeconds / retrainings : 0;

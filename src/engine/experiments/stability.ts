@@ -5,7 +5,15 @@
  * subsample stability, a stricter test than the paper's seed stability.
  */
 import { spearman } from '../stats';
-import { type Prepared, countOf, fitAndScore, permutation, subset } from './prepare';
+import {
+  type ExperimentControl,
+  type Prepared,
+  countOf,
+  fitAndScore,
+  permutation,
+  subset,
+  yieldNow,
+} from './prepare';
 
 export interface StabilityResult {
   kind: 'subsample stability';
@@ -17,12 +25,19 @@ export interface StabilityResult {
   pairs: { a: number; b: number; spearman: number }[];
   mean: number;
   seconds: number;
+  /**
+   * The ranks (1 = most memorized, among the common rows) of the first two runs, for a scatter plot; at most
+   * SCATTER_POINTS rows, evenly spread over the common rows.
+   */
+  scatter?: { a: number; b: number; rankA: number[]; rankB: number[] };
 }
 
-export function stabilityExperiment(
+export const SCATTER_POINTS = 5000;
+
+export async function stabilityExperiment(
   prep: Prepared,
-  opts: { seeds: number; fraction?: number; seedBase?: number },
-): StabilityResult {
+  opts: { seeds: number; fraction?: number; seedBase?: number } & ExperimentControl,
+): Promise<StabilityResult> {
   const t0 = performance.now();
   const { data } = prep;
   const n = data.n;
@@ -33,13 +48,16 @@ export function stabilityExperiment(
   const perSeed: Float64Array[] = [];
   let init: Float64Array | undefined;
   for (let s = 0; s < seeds; s++) {
+    opts.onProgress?.({ stage: 'stability', done: s, total: seeds, message: 'subsample runs' });
+    await yieldNow(opts.signal);
     const idx = permutation(n, (opts.seedBase ?? 0) + s).subarray(0, m);
-    const run = fitAndScore(prep, subset(data, prep.featurizer.dim, idx), init);
+    const run = fitAndScore(prep, subset(data, prep.featurizer.dim, idx), init, opts.signal);
     init = run.head.theta;
     const full = new Float64Array(n).fill(NaN);
     idx.forEach((i, k) => (full[i] = run.scores.score[k]));
     perSeed.push(full);
   }
+  opts.onProgress?.({ stage: 'stability', done: seeds, total: seeds, message: 'subsample runs' });
   const common: number[] = [];
   for (let i = 0; i < n; i++) if (perSeed.every((v) => !Number.isNaN(v[i]))) common.push(i);
   const pairs: StabilityResult['pairs'] = [];
@@ -63,5 +81,30 @@ export function stabilityExperiment(
     pairs,
     mean: pairs.reduce((x, p) => x + p.spearman, 0) / pairs.length,
     seconds: (performance.now() - t0) / 1000,
+    scatter: scatterOf(
+      common.map((i) => perSeed[0][i]),
+      common.map((i) => perSeed[1][i]),
+    ),
   };
+}
+
+/** Ranks (1 = highest score) of two score vectors over the same rows, thinned to at most SCATTER_POINTS. */
+function scatterOf(a: number[], b: number[]): NonNullable<StabilityResult['scatter']> {
+  const rank = (v: number[]): Int32Array => {
+    const order = Array.from({ length: v.length }, (_, i) => i).sort((i, j) => v[j] - v[i] || i - j);
+    const r = new Int32Array(v.length);
+    order.forEach((i, k) => (r[i] = k + 1));
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const step = Math.max(1, a.length / SCATTER_POINTS);
+  const rankA: number[] = [];
+  const rankB: number[] = [];
+  for (let k = 0; k < a.length; k += step) {
+    const i = Math.floor(k);
+    rankA.push(ra[i]);
+    rankB.push(rb[i]);
+  }
+  return { a: 0, b: 1, rankA, rankB };
 }

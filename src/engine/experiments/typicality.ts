@@ -5,7 +5,7 @@
 import { readDataset } from '../data/readDataset';
 import { rankDescending } from '../influence/scores';
 import type { DatasetRow } from '../types';
-import { type Prepared, fitAndScore } from './prepare';
+import { type ExperimentControl, type Prepared, fitAndScore, yieldNow } from './prepare';
 
 export interface TypicalityResult {
   field: string;
@@ -19,11 +19,12 @@ export const MISSING_GROUP = '(missing)';
  * The group value of each training row, by line: a second read of the file with the group field as its only text
  * field (the values are never featurized). Works for JSONL and CSV alike.
  */
-export async function readGroups(prep: Prepared, field: string): Promise<string[]> {
+export async function readGroups(prep: Prepared, field: string, signal?: AbortSignal): Promise<string[]> {
   const second = await readDataset(prep.file, {
     text: [field],
     label: prep.schema.labelField,
     allowSingleClass: true,
+    signal,
   });
   const byLine = new Map<number, string>();
   for (const r of second.rows as readonly DatasetRow[])
@@ -55,7 +56,19 @@ export function typicalityTable(
   return { field, rows: groups.length, groups: rows };
 }
 
-export async function typicalityExperiment(prep: Prepared, field: string): Promise<TypicalityResult> {
-  const groups = await readGroups(prep, field);
-  return typicalityTable(field, groups, fitAndScore(prep, prep.data).scores.score);
+export async function typicalityExperiment(
+  prep: Prepared,
+  field: string,
+  opts: ExperimentControl = {},
+): Promise<TypicalityResult> {
+  opts.onProgress?.({ stage: 'typicality', done: 0, total: 1, message: field });
+  const groups = await readGroups(prep, field, opts.signal);
+  await yieldNow(opts.signal);
+  const result = typicalityTable(
+    field,
+    groups,
+    fitAndScore(prep, prep.data, undefined, opts.signal).scores.score,
+  );
+  opts.onProgress?.({ stage: 'typicality', done: 1, total: 1, message: field });
+  return result;
 }

@@ -49,7 +49,14 @@ export function trainHead(classes: number, dim: number, data: HeadData, opts: Tr
       for (let k = 0; k < cand.length; k++) cand[k] = theta0[k] - t * step[k];
       head.theta = cand;
       const next = objective(head, data);
-      if (next.value <= value - 1e-4 * t * slope || ls === 39) {
+      // Near the optimum the predicted decrease (t * slope, ~ |grad|^2 / curvature) falls below the rounding of R
+      // (a mean of many rows), so the Armijo test cannot see progress; there a step that lowers |grad| is accepted.
+      const flat = t * slope < 1e-13 * Math.max(1, Math.abs(value));
+      if (
+        next.value <= value - 1e-4 * t * slope ||
+        (flat && Math.sqrt(dot(next.grad, next.grad)) < gnorm) ||
+        ls === 39
+      ) {
         value = next.value;
         grad = next.grad;
         break;

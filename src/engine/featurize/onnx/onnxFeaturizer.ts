@@ -1,0 +1,368 @@
+/**
+ * The ONNX featurizer: a user's own transformer encoder (a Hugging Face style export in a local folder) as the frozen
+ * part of the model. E = the chosen encoder output (default last_hidden_state) at the row's content tokens; the head
+ * sees their mean. The baseline E' = the same encoder output on the same sequence with every token replaced by [MASK]
+ * (special tokens kept), as in the paper.
+ *
+ * Tokens: the tokenizer's sub-word pieces, each with its own character offsets mapped to the raw file (so the editor
+ * colors exactly the piece's characters), grouped into words by SourceToken.word (the hover sums a word's pieces).
+ * Special tokens ([CLS], [SEP]) have no characters: they are run through the encoder (they shape the others'
+ * context) but are neither pooled nor attributed, so the attributions of the visible pieces add up to the target.
+ * Rows longer than the max length are truncated; the cut-off text is reported (TokenFeatures.truncated).
+ */
+import { dirname, join } from 'node:path';
+import type { DatasetRow, SourceToken } from '../../types';
+import { UsageError } from '../../types';
+import type { FeaturizeOptions, Featurizer, FeaturizerReport, TokenFeatures } from '../featurizer';
+import { FeatureCache, defaultCacheDir, modelKey, rowKey } from './cache';
+import { OnnxEncoder } from './encoder';
+import { chooseOutput, configMaxPositions, readExportDir, type ExportDir } from './exportDir';
+import { type RowText, rowText, spanRange, tailRanges } from './rowText';
+import { type BackendChoice, createSession, loadOnnxRuntime } from './runtime';
+import { type Encoding, type OnnxTokenizer, loadTokenizer } from './tokenizer';
+
+export interface OnnxFeaturizerOptions {
+  /** The export folder (model.onnx, tokenizer.json, config.json). */
+  dir: string;
+  /** Output to use as E: an output name or a hidden_states index (see chooseOutput). Default: last_hidden_state. */
+  layer?: string;
+  /** Max tokens per row, special tokens included. Default: the model's (tokenizer / config.json), else 512. */
+  maxLength?: number;
+  /** onnxruntime intra-op threads; 0/undefined = onnxruntime's default. */
+  threads?: number;
+  backend?: BackendChoice;
+  /** Feature cache folder; false = no cache. Default: the OS cache folder (defaultCacheDir()). */
+  cacheDir?: string | false;
+  maxBatchRows?: number;
+  maxBatchTokens?: number;
+  /** Keep the feeds of every session run (the bench replays them on the raw session). */
+  recordFeeds?: boolean;
+}
+
+/** One row, tokenized: what the encoder gets and how its outputs map back to the file. */
+export interface RowEncoding {
+  key: string;
+  encoding: Encoding;
+  ids: Int32Array;
+  maskedIds: Int32Array;
+  /** Positions of the content (non-special) tokens in ids. */
+  content: Int32Array;
+  tokens: SourceToken[];
+  truncated?: TokenFeatures['truncated'];
+}
+
+const FALLBACK_MAX_LENGTH = 512;
+
+export class OnnxFeaturizer implements Featurizer {
+  readonly pooling = 'mean' as const;
+  readonly name: string;
+  private readonly counters = {
+    sessionRuns: 0,
+    rowsEncoded: 0,
+    baselineRowsEncoded: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    cacheWrites: 0,
+    cacheBytesWritten: 0,
+  };
+
+  private constructor(
+    readonly exportDir: ExportDir,
+    readonly tokenizer: OnnxTokenizer,
+    readonly encoder: OnnxEncoder,
+    readonly dim: number,
+    readonly output: string,
+    readonly maxLength: number,
+    readonly provider: 'cpu' | 'cuda',
+    private readonly threads: number | undefined,
+    private readonly cache: FeatureCache | undefined,
+    private readonly notes: string[],
+    dirArg: string,
+  ) {
+    this.name = `onnx:${dirArg}`;
+  }
+
+  static async create(options: OnnxFeaturizerOptions): Promise<OnnxFeaturizer> {
+    const ort = loadOnnxRuntime();
+    const exp = readExportDir(options.dir);
+    const tokenizer = await loadTokenizer(dirname(exp.tokenizer));
+    const modelLimit = Math.min(
+      sane(tokenizer.modelMaxLength) ?? Infinity,
+      configMaxPositions(exp.config) ?? Infinity,
+    );
+    const limit = Number.isFinite(modelLimit) ? modelLimit : FALLBACK_MAX_LENGTH;
+    if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 3))
+      throw new UsageError(`--onnx-max-length must be an integer of at least 3, got ${options.maxLength}`);
+    if (options.maxLength !== undefined && options.maxLength > limit)
+      throw new UsageError(
+        `--onnx-max-length ${options.maxLength} exceeds the model's limit of ${limit} tokens`,
+      );
+    const maxLength = options.maxLength ?? limit;
+    const notes: string[] = [];
+    const { session, provider, fallback } = await createSession(exp.model, {
+      backend: options.backend,
+      threads: options.threads,
+    });
+    if (fallback) notes.push(fallback);
+    const output = chooseOutput(session.outputNames, options.layer);
+    const encoder = new OnnxEncoder(ort, session, output, {
+      padId: tokenizer.padId,
+      maxBatchRows: options.maxBatchRows,
+      maxBatchTokens: options.maxBatchTokens,
+      recordFeeds: options.recordFeeds,
+    });
+    let dim = encoder.declaredDim() ?? configDim(exp.config);
+    if (!dim) {
+      const probe = await encoder.encode([[tokenizer.clsId, tokenizer.sepId]]);
+      dim = probe.dim;
+    }
+    let cache: FeatureCache | undefined;
+    if (options.cacheDir !== false) {
+      const dir = options.cacheDir ?? defaultCacheDir();
+      const tokDir = dirname(exp.tokenizer);
+      const key = modelKey(
+        [
+          exp.model,
+          ...(exp.modelData ? [exp.modelData] : []),
+          exp.tokenizer,
+          join(tokDir, 'tokenizer_config.json'),
+          join(tokDir, 'special_tokens_map.json'),
+        ],
+        output,
+        maxLength,
+        `encoding=${ENCODING_VERSION}\n`,
+      );
+      cache = new FeatureCache(dir, key, (m) => notes.push(m));
+      notes.push(`feature cache: ${cache.root} (about 20 + 4*T*${dim} bytes per row of T tokens)`);
+    }
+    const f = new OnnxFeaturizer(
+      exp,
+      tokenizer,
+      encoder,
+      dim,
+      output,
+      maxLength,
+      provider,
+      options.threads,
+      cache,
+      notes,
+      options.dir,
+    );
+    // Fresh session runs only from here on (the dim probe is not the rows' work).
+    encoder.stats.runs = 0;
+    encoder.stats.rows = 0;
+    return f;
+  }
+
+  /** Tokenizes a row and maps every content piece to its raw-file range. */
+  encodeRow(row: DatasetRow): RowEncoding {
+    const rt = rowText(row);
+    return this.mapEncoding(row, rt, rowKey(rt.text), this.tokenizer.encode(rt.text, this.maxLength));
+  }
+
+  /** A tokenization of a row's text, mapped to the raw file. */
+  private mapEncoding(row: DatasetRow, rt: RowText, key: string, enc: Encoding): RowEncoding {
+    const ids = Int32Array.from(enc.ids);
+    const maskedIds = Int32Array.from(this.tokenizer.maskIds(enc));
+    const content: number[] = [];
+    const tokens: SourceToken[] = [];
+    const words = new Map<string, number>();
+    for (let i = 0; i < enc.ids.length; i++) {
+      const off = enc.offsets[i];
+      if (!off) continue; // a special token: no characters, no attribution
+      const mapped = spanRange(row, rt, off[0], off[1]);
+      if (!mapped) continue;
+      const wr = enc.wordRanges[i] ?? off;
+      const wordKey = `${wr[0]}:${wr[1]}`;
+      let word = words.get(wordKey);
+      if (word === undefined) {
+        word = words.size;
+        words.set(wordKey, word);
+      }
+      content.push(i);
+      tokens.push({
+        text: rt.text.slice(off[0], off[1]),
+        field: mapped.field,
+        line: mapped.range.line,
+        start: mapped.range.start,
+        end: mapped.range.end,
+        word,
+      });
+    }
+    const truncated =
+      enc.truncatedAt !== null && enc.truncatedAt !== undefined && enc.truncatedAt < rt.text.length
+        ? tailRanges(row, rt, enc.truncatedAt)
+        : undefined;
+    return {
+      key,
+      encoding: enc,
+      ids,
+      maskedIds,
+      content: Int32Array.from(content),
+      tokens,
+      truncated: truncated?.length ? truncated : undefined,
+    };
+  }
+
+  async featurize(rows: readonly DatasetRow[], options: FeaturizeOptions = {}): Promise<TokenFeatures[]> {
+    const D = this.dim;
+    const encs: RowEncoding[] = new Array<RowEncoding>(rows.length);
+    const E: Float32Array[] = new Array<Float32Array>(rows.length);
+    // E from the cache, with the stored tokenization (a warm re-score does not tokenize); else tokenize and encode.
+    const todo: number[] = [];
+    rows.forEach((row, i) => {
+      const rt = rowText(row);
+      const key = rowKey(rt.text);
+      const hit = this.cache?.get(key, 'e', undefined, D);
+      const stored = hit ? decodeEncoding(hit.extra) : undefined;
+      if (hit && stored) {
+        const enc = this.mapEncoding(row, rt, key, stored);
+        if (enc.content.length === hit.T) {
+          encs[i] = enc;
+          E[i] = hit.data;
+          return;
+        }
+      }
+      if (hit) this.cache?.reject();
+      encs[i] = this.mapEncoding(row, rt, key, this.tokenizer.encode(rt.text, this.maxLength));
+      if (encs[i].content.length === 0) {
+        // Nothing to encode (an empty text): store the tokenization alone, so a warm run finds it too.
+        E[i] = new Float32Array(0);
+        this.cache?.put(key, 'e', 0, D, E[i], encodeEncoding(encs[i].encoding));
+      } else todo.push(i);
+    });
+    await this.encodeInto(E, encs, todo, 'e', options.signal);
+    let B: Float32Array[] | undefined;
+    if (options.baseline ?? true) {
+      B = new Array<Float32Array>(rows.length);
+      const todoB: number[] = [];
+      encs.forEach((enc, i) => {
+        const T = enc.content.length;
+        const hit = T > 0 ? this.cache?.get(enc.key, 'b', T, D) : undefined;
+        if (T === 0) B![i] = new Float32Array(0);
+        else if (hit) B![i] = hit.data;
+        else todoB.push(i);
+      });
+      await this.encodeInto(B, encs, todoB, 'b', options.signal);
+    }
+    this.syncCacheCounters();
+    return encs.map((enc, i) => ({
+      tokens: enc.tokens,
+      dim: D,
+      E: new Float64Array(E[i]),
+      Ebase: B ? new Float64Array(B[i]) : new Float64Array(0),
+      ...(enc.truncated ? { truncated: enc.truncated } : {}),
+    }));
+  }
+
+  /** Runs the encoder on the rows `todo` (their ids, or their [MASK] ids for kind b), keeps the content tokens. */
+  private async encodeInto(
+    out: Float32Array[],
+    encs: RowEncoding[],
+    todo: number[],
+    kind: 'e' | 'b',
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (!todo.length) return;
+    const D = this.dim;
+    const runsBefore = this.encoder.stats.runs;
+    const seqs = todo.map((i) => (kind === 'e' ? encs[i].ids : encs[i].maskedIds));
+    const { out: content, dim } = await this.encoder.encode(
+      seqs,
+      signal,
+      todo.map((i) => encs[i].content),
+    );
+    if (dim !== D)
+      throw new Error(`the ONNX output ${this.output} has ${dim} values per token, expected ${D}`);
+    this.counters.sessionRuns += this.encoder.stats.runs - runsBefore;
+    if (kind === 'e') this.counters.rowsEncoded += todo.length;
+    else this.counters.baselineRowsEncoded += todo.length;
+    todo.forEach((i, k) => {
+      const enc = encs[i];
+      const T = enc.content.length;
+      const f = content[k];
+      out[i] = f;
+      this.cache?.put(enc.key, kind, T, D, f, kind === 'e' ? encodeEncoding(enc.encoding) : undefined);
+    });
+  }
+
+  private syncCacheCounters(): void {
+    if (!this.cache) return;
+    const s = this.cache.stats;
+    this.counters.cacheHits = s.hits;
+    this.counters.cacheMisses = s.misses;
+    this.counters.cacheWrites = s.writes;
+    this.counters.cacheBytesWritten = s.bytesWritten;
+  }
+
+  /** "onnxruntime-node 1.30.0 cpu (2 threads)". */
+  get backend(): string {
+    const ort = loadOnnxRuntime();
+    const version = ort.env?.versions?.node ?? '';
+    return `onnxruntime-node${version ? ` ${version}` : ''} ${this.provider}${
+      this.threads ? ` (${this.threads} threads)` : ''
+    }`;
+  }
+
+  report(): FeaturizerReport {
+    return { backend: this.backend, notes: [...this.notes], counters: { ...this.counters } };
+  }
+
+  /** One line for the summary: folder, output, max length. */
+  describe(): string {
+    return `${this.name} (output ${this.output}, max length ${this.maxLength}, ${this.dim}-d)`;
+  }
+
+  async dispose(): Promise<void> {
+    await this.encoder.session.release();
+  }
+}
+
+function sane(n: number | undefined): number | undefined {
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 1e6 ? n : undefined;
+}
+
+function configDim(config: Record<string, unknown>): number | undefined {
+  for (const k of ['hidden_size', 'dim', 'd_model', 'n_embd']) {
+    const v = config[k];
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+  }
+  return undefined;
+}
+
+/** Version of the stored tokenization (part of the cache key: a tokenizer code change must not reuse old ones). */
+const ENCODING_VERSION = 1;
+
+/** A tokenization as int32s: n, truncatedAt (-1: none), ids[n], offsets[2n] and wordRanges[2n] (-1: null). */
+export function encodeEncoding(enc: Encoding): Int32Array {
+  const n = enc.ids.length;
+  const out = new Int32Array(2 + 5 * n);
+  out[0] = n;
+  out[1] = enc.truncatedAt ?? -1;
+  for (let i = 0; i < n; i++) {
+    out[2 + i] = enc.ids[i];
+    const o = enc.offsets[i];
+    const w = enc.wordRanges[i];
+    out[2 + n + 2 * i] = o ? o[0] : -1;
+    out[3 + n + 2 * i] = o ? o[1] : -1;
+    out[2 + 3 * n + 2 * i] = w ? w[0] : -1;
+    out[3 + 3 * n + 2 * i] = w ? w[1] : -1;
+  }
+  return out;
+}
+
+/** The inverse of encodeEncoding (tokens are not stored: nothing downstream needs their strings); undefined if malformed. */
+export function decodeEncoding(a: Int32Array): Encoding | undefined {
+  const n = a[0];
+  if (!(n >= 0) || a.length !== 2 + 5 * n) return undefined;
+  const pair = (k: number): [number, number] | null => (a[k] < 0 ? null : [a[k], a[k + 1]]);
+  const ids: number[] = new Array<number>(n);
+  const offsets: Encoding['offsets'] = new Array<[number, number] | null>(n);
+  const wordRanges: Encoding['wordRanges'] = new Array<[number, number] | null>(n);
+  for (let i = 0; i < n; i++) {
+    ids[i] = a[2 + i];
+    offsets[i] = pair(2 + n + 2 * i);
+    wordRanges[i] = pair(2 + 3 * n + 2 * i);
+  }
+  return { ids, tokens: [], offsets, wordRanges, truncatedAt: a[1] < 0 ? null : a[1] };
+}

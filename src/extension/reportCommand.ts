@@ -1,0 +1,172 @@
+/**
+ * `memorization.runExperiments`: asks for the removal experiment's test file (or a held-out split) and a grouping
+ * field for the typicality table, runs the experiments in the worker with a cancellable progress notification, and
+ * shows the Memorization report panel.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type Deps, reportError, requireScorable, target } from './commands';
+import { readSettings } from './config';
+import { ProgressTracker } from './progress';
+import { ReportPanel } from './reportPanel';
+import {
+  EXPERIMENT_STAGES,
+  type ExperimentSettings,
+  groupFieldCandidates,
+  normalizeExperimentSettings,
+  suiteOptions,
+  testFileCandidates,
+} from './reportModel';
+
+export function readExperimentSettings(): ExperimentSettings {
+  const c = vscode.workspace.getConfiguration('memorization.experiments');
+  return normalizeExperimentSettings({
+    fractions: c.get('fractions'),
+    seeds: c.get('seeds'),
+    holdout: c.get('holdout'),
+    reductionTop: c.get('reductionTop'),
+    reductionKs: c.get('reductionKs'),
+    stabilityRuns: c.get('stabilityRuns'),
+    stabilitySubsample: c.get('stabilitySubsample'),
+  });
+}
+
+type TestChoice = { test?: string } | undefined;
+
+/** Quick pick of the test file: held-out split, a file of the same folder (test-like names first), or browse. */
+async function pickTestFile(uri: vscode.Uri, holdout: number): Promise<TestChoice> {
+  const dir = path.dirname(uri.fsPath);
+  let siblings: string[] = [];
+  try {
+    const entries = await vscode.workspace.fs.readDirectory(vscode.Uri.file(dir));
+    siblings = entries.filter(([, t]) => t === vscode.FileType.File).map(([n]) => path.join(dir, n));
+  } catch {
+    // An unreadable folder only means no suggestions.
+  }
+  type Item = vscode.QuickPickItem & { file?: string; browse?: boolean };
+  const items: Item[] = [
+    ...testFileCandidates(uri.fsPath, siblings)
+      .slice(0, 20)
+      .map((f) => ({ label: `$(file) ${path.basename(f)}`, description: 'test file', file: f })),
+    {
+      label: `$(split-horizontal) No test file`,
+      description: `hold out a random ${Math.round(100 * holdout)}% of ${path.basename(uri.fsPath)}`,
+    },
+    { label: '$(folder-opened) Choose a test file…', browse: true },
+  ];
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Memorization experiments: test set for the removal experiment (1/2)`,
+    placeHolder: 'Test accuracy after removing memorized vs random training rows is measured on this set',
+    ignoreFocusOut: true,
+  });
+  if (!picked) return undefined;
+  if (picked.browse) {
+    const files = await vscode.window.showOpenDialog({
+      defaultUri: vscode.Uri.file(dir),
+      canSelectMany: false,
+      filters: { Datasets: ['jsonl', 'ndjson', 'csv', 'tsv'] },
+      title: 'Test file for the removal experiment',
+    });
+    return files?.[0] ? { test: files[0].fsPath } : undefined;
+  }
+  return { test: picked.file };
+}
+
+/** Quick pick of the field that groups rows for the typicality table; '' = none; undefined = dismissed. */
+async function pickGroupField(
+  names: string[],
+  used: (string | undefined)[],
+  name: string,
+): Promise<string | undefined> {
+  const candidates = groupFieldCandidates(names, used);
+  if (!candidates.length) return '';
+  type Item = vscode.QuickPickItem & { field: string };
+  const items: Item[] = [
+    ...candidates.map((c) => ({
+      label: c.name,
+      description: c.groupLike ? 'looks like a group field' : undefined,
+      field: c.name,
+    })),
+    { label: 'No typicality table', field: '' },
+  ];
+  if (!candidates[0].groupLike) items.unshift(items.pop()!);
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `${name}: group rows by which field for the typicality table? (2/2)`,
+    placeHolder:
+      'Mean memorization percentile per value of a field the model never sees (e.g. a sub-population)',
+    ignoreFocusOut: true,
+  });
+  return picked?.field;
+}
+
+export function registerReportCommand(context: vscode.ExtensionContext, deps: Deps): ReportPanel {
+  const panel = new ReportPanel(context.extensionUri, deps.output);
+  context.subscriptions.push(panel);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('memorization.runExperiments', async (arg: unknown) => {
+      const uri = target(arg);
+      if (!requireScorable(uri)) return;
+      const name = path.basename(uri.fsPath);
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      if (doc?.isDirty) await doc.save();
+      const settings = readExperimentSettings();
+      let fields;
+      let names: string[];
+      let inferred;
+      try {
+        fields = await deps.fields.resolve(uri, false);
+        if (!fields) return;
+        const inspection = await deps.worker.inspect(uri.fsPath);
+        names = inspection.names;
+        inferred = inspection.inferred;
+      } catch (err) {
+        reportError(deps, 'Memorization experiments', err);
+        return;
+      }
+      const test = await pickTestFile(uri, settings.holdout);
+      if (!test) return;
+      const used = [fields.label ?? inferred?.label, ...(fields.text ?? inferred?.text ?? []), inferred?.id];
+      const groupField = await pickGroupField(names, used, name);
+      if (groupField === undefined) return;
+      const s = readSettings();
+      const options = suiteOptions(
+        settings,
+        { l2: s.l2, solver: s.solver === 'auto' ? undefined : s.solver, steps: s.steps },
+        fields,
+        { test: test.test, groupField: groupField || undefined },
+      );
+      await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Memorization experiments on ${name}`,
+          cancellable: true,
+        },
+        async (progress, token) => {
+          const tracker = new ProgressTracker(EXPERIMENT_STAGES);
+          deps.status.setJob(`experiments ${name}…`);
+          const t0 = Date.now();
+          try {
+            const res = await deps.worker.experiments(uri.fsPath, options, token, (p) => {
+              const step = tracker.next(p);
+              progress.report({ message: step.message, increment: step.increment });
+              deps.status.setJob(`${p.stage} ${step.percent}%`);
+            });
+            deps.output.appendLine(
+              `[experiments] ${name}: ${res.report.rows} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s (${Object.entries(
+                res.report.seconds,
+              )
+                .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+                .join(', ')})`,
+            );
+            panel.show(uri, res.report);
+          } catch (err) {
+            reportError(deps, 'Memorization experiments', err);
+          } finally {
+            deps.status.setJob(undefined);
+          }
+        },
+      );
+    }),
+  );
+  return panel;
+}

@@ -1,0 +1,133 @@
+/**
+ * The pure parts of the "Run memorization experiments" command (no VS Code import; unit-tested): settings to worker
+ * options, progress stages, which fields look like groups, which files look like test sets, and PNG data URLs.
+ */
+import type { SuiteOptions } from '../engine/experiments/suite';
+import type { StageWeights } from './progress';
+
+export interface ExperimentSettings {
+  fractions: number[];
+  seeds: number;
+  holdout: number;
+  reductionTop: number;
+  reductionKs: number[];
+  stabilityRuns: number;
+  stabilitySubsample: number;
+}
+
+export const DEFAULT_EXPERIMENT_SETTINGS: ExperimentSettings = {
+  fractions: [0.1, 0.3, 0.5],
+  seeds: 3,
+  holdout: 0.2,
+  reductionTop: 0.1,
+  reductionKs: [0.1, 0.3, 0.5],
+  stabilityRuns: 3,
+  stabilitySubsample: 0.9,
+};
+
+const fractionList = (v: unknown, fallback: number[]): number[] => {
+  if (!Array.isArray(v)) return fallback;
+  const xs = v.filter((x): x is number => typeof x === 'number' && x > 0 && x < 1);
+  return xs.length ? [...new Set(xs)].sort((a, b) => a - b) : fallback;
+};
+const inRange = (v: unknown, lo: number, hi: number, fallback: number): number =>
+  typeof v === 'number' && v > lo && v < hi ? v : fallback;
+const intAtLeast = (v: unknown, min: number, fallback: number): number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min ? Math.min(v, 50) : fallback;
+
+/** Settings as read (any shape) to valid values, falling back to the defaults field by field. */
+export function normalizeExperimentSettings(
+  raw: Partial<Record<keyof ExperimentSettings, unknown>>,
+): ExperimentSettings {
+  const d = DEFAULT_EXPERIMENT_SETTINGS;
+  return {
+    fractions: fractionList(raw.fractions, d.fractions),
+    seeds: intAtLeast(raw.seeds, 1, d.seeds),
+    holdout: inRange(raw.holdout, 0, 1, d.holdout),
+    reductionTop: inRange(raw.reductionTop, 0, 1.0000001, d.reductionTop),
+    reductionKs: fractionList(raw.reductionKs, d.reductionKs),
+    stabilityRuns: intAtLeast(raw.stabilityRuns, 2, d.stabilityRuns),
+    stabilitySubsample: inRange(raw.stabilitySubsample, 0, 1, d.stabilitySubsample),
+  };
+}
+
+/** The worker's options for one report. */
+export function suiteOptions(
+  s: ExperimentSettings,
+  model: { l2?: number; solver?: SuiteOptions['solver']; steps?: number },
+  fields: { label?: string; text?: string[] },
+  choice: { test?: string; groupField?: string },
+): SuiteOptions {
+  return {
+    ...fields,
+    l2: model.l2,
+    solver: model.solver,
+    test: choice.test,
+    holdout: s.holdout,
+    removal: { fractions: s.fractions, seeds: s.seeds },
+    reduction: { top: s.reductionTop, ks: s.reductionKs, steps: model.steps },
+    stability: { seeds: s.stabilityRuns, fraction: s.stabilitySubsample },
+    typicality: choice.groupField ? { field: choice.groupField } : undefined,
+  };
+}
+
+/** The experiments job's stages, in order, with their rough share of the time. */
+export const EXPERIMENT_STAGES: StageWeights = [
+  ['reading', 0.1],
+  ['featurizing', 0.25],
+  ['testing', 0.05],
+  ['removal', 0.3],
+  ['reduction', 0.15],
+  ['stability', 0.1],
+  ['typicality', 0.05],
+];
+
+const GROUP_NAME =
+  /^(group|groups|category|categories|cat|source|domain|subset|split|cluster|type|kind|genre|topic|subgroup|population|origin|class_group|segment|language|lang)$/i;
+const GROUP_PART = /(group|category|source|domain|subset|cluster|genre|topic|segment)/i;
+
+/**
+ * Fields that could group the rows for the typicality table: every field the model does not use, the group-like
+ * names first (exact matches, then names containing such a word), each with whether it looks like a group.
+ */
+export function groupFieldCandidates(
+  names: readonly string[],
+  used: readonly (string | undefined)[],
+): { name: string; groupLike: boolean }[] {
+  const skip = new Set(used.filter((u): u is string => !!u));
+  const free = names.filter((n) => !skip.has(n));
+  const score = (n: string) => (GROUP_NAME.test(n) ? 0 : GROUP_PART.test(n) ? 1 : 2);
+  return free
+    .map((name, i) => ({ name, i, s: score(name) }))
+    .sort((a, b) => a.s - b.s || a.i - b.i)
+    .map(({ name, s }) => ({ name, groupLike: s < 2 }));
+}
+
+const TEST_NAME = /(^|[^a-z])(test|dev|valid|validation|val|eval|heldout|holdout)([^a-z]|$)/i;
+const SCORABLE_FILE = /\.(jsonl|ndjson|csv|tsv)$/i;
+
+/** Files of the training file's folder that could be its test set: test-like names first, then the same format. */
+export function testFileCandidates(train: string, siblings: readonly string[]): string[] {
+  const base = (p: string) => p.split(/[\\/]/).pop() ?? p;
+  const ext = (p: string) => (/\.[^.]+$/.exec(p)?.[0] ?? '').toLowerCase();
+  const trainBase = base(train);
+  return siblings
+    .filter((p) => base(p) !== trainBase && SCORABLE_FILE.test(p))
+    .map((p, i) => ({ p, i, s: (TEST_NAME.test(base(p)) ? 0 : 2) + (ext(p) === ext(train) ? 0 : 1) }))
+    .sort((a, b) => a.s - b.s || a.i - b.i)
+    .map(({ p }) => p);
+}
+
+/** Largest PNG the webview may send (base64 text), far above a 1600 x 1000 chart. */
+export const MAX_PNG_DATA_URL = 20 * 1024 * 1024;
+
+/** The bytes of a `data:image/png;base64,...` URL, or undefined when it is not a well-formed PNG. */
+export function pngFromDataUrl(url: unknown): Buffer | undefined {
+  const prefix = 'data:image/png;base64,';
+  if (typeof url !== 'string' || !url.startsWith(prefix) || url.length > MAX_PNG_DATA_URL) return undefined;
+  const b64 = url.slice(prefix.length);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;
+  const bytes = Buffer.from(b64, 'base64');
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  return bytes.length > 8 && signature.every((b, i) => bytes[i] === b) ? bytes : undefined;
+}

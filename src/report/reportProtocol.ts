@@ -1,0 +1,15 @@
+/** Messages between the memorization report webview and the extension host. Pure types, shared by both bundles. */
+import type { ReportData } from './types';
+
+/** The figures the report draws, each savable as a PNG. */
+export const REPORT_CHARTS = ['removal', 'reduction', 'stability'] as const;
+export type ReportChart = (typeof REPORT_CHARTS)[number];
+
+export type ToReport =
+  { type: 'report'; fileName: string; report: ReportData } | { type: 'empty'; message: string };
+
+export type FromReport =
+  | { type: 'ready' }
+  /** A canvas as `data:image/png;base64,...` (HTMLCanvasElement.toDataURL) for the host to save. */
+  | { type: 'savePng'; chart: ReportChart; dataUrl: string }
+  | { type: 'saveJson' };

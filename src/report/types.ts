@@ -1,0 +1,68 @@
+/**
+ * The shapes of experiment results that the charts and the report read: structural subsets of the engine's result
+ * types (src/engine/experiments/*), so that this folder stays free of Node, VS Code and canvas imports and can be
+ * bundled into the report webview as well as into the CLI.
+ */
+
+export interface RunsData {
+  mean: number;
+  std: number;
+  runs?: number[];
+}
+
+export interface RemovalData {
+  full: RunsData;
+  memorized: (RunsData & { fraction: number })[];
+  random: (RunsData & { fraction: number })[];
+  secondsPerRetraining?: number;
+}
+
+export interface ReductionData {
+  /** How many top memorized rows the rates average over (absent in `memscore eval reduction --out` JSON). */
+  rows?: number;
+  attribution: { k: number; rate: number }[];
+  random: { k: number; rate: number }[];
+}
+
+export interface StabilityData {
+  fraction?: number;
+  seeds?: number;
+  rows?: number;
+  commonRows?: number;
+  pairs: { a: number; b: number; spearman: number }[];
+  mean: number;
+  scatter?: { a: number; b: number; rankA: number[]; rankB: number[] };
+}
+
+export interface TypicalityData {
+  field: string;
+  rows?: number;
+  groups: { value: string; count: number; meanScore: number; meanPercentile: number }[];
+}
+
+export interface NoiseData {
+  rows?: number;
+  flipped?: number;
+  matched?: number;
+  folds?: number;
+  recall: ({ fraction: number } & Record<string, number>)[];
+  auroc: Record<string, number>;
+  curve?: { checked: number[]; found: Record<string, number[]> };
+}
+
+/** What the worker's experiments request answers (src/engine/experiments/suite.ts SuiteReport). */
+export interface ReportData {
+  file: string;
+  rows: number;
+  classes: string[];
+  fields: { label: string; text: string[] };
+  featurizer: string;
+  test:
+    | { kind: 'file'; file: string; rows: number }
+    | { kind: 'holdout'; fraction: number; rows: number; trainRows: number };
+  removal?: RemovalData;
+  reduction?: ReductionData;
+  stability?: StabilityData;
+  typicality?: TypicalityData;
+  seconds: Record<string, number>;
+}
