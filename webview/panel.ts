@@ -13,6 +13,7 @@ import {
   type SortKey,
   type ToPanel,
 } from '../src/extension/panelProtocol';
+import { NOISE_FINDINGS } from '../src/report/summary';
 import { HistogramChart } from './histogram';
 import { type MiniDocument, formatNumber, renderRow } from './render';
 
@@ -47,7 +48,9 @@ const EXPLAIN_TITLE = {
     'M(z) = −∇P(y|x)ᵀ H⁻¹ ∇L(z) (Zheng & Jiang, ACL 2022).',
   mislabeled:
     'In-sample loss −log P(label|x), largest first. On flipped-label data it found the flipped rows best ' +
-    '(AUROC 0.979, vs 0.951 for self-influence and 0.844 for the memorization score).',
+    `(AUROC ${NOISE_FINDINGS.auroc.loss}, vs ${NOISE_FINDINGS.auroc.oof} out-of-fold, ` +
+    `${NOISE_FINDINGS.auroc.selfInfluence} for self-influence and ${NOISE_FINDINGS.auroc.score} for the ` +
+    `memorization score; the top 10% held ${Math.round(100 * NOISE_FINDINGS.lossTop10)}% of the flipped rows).`,
 };
 /** The natural direction when a sort key is picked. */
 const DEFAULT_DIR: Record<SortKey, PanelSort['dir']> = {

@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { parseFlippedIds } from '../engine/experiments/flippedIds';
 import { noiseExperiment, NOISE_METHODS } from '../engine/experiments/noise';
 import { type Prepared, prepare, prepareTest } from '../engine/experiments/prepare';
 import { reductionExperiment } from '../engine/experiments/reduction';
@@ -270,12 +271,11 @@ export async function runEval(
 }
 
 function readFlipped(file: string): string[] {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new DataError(`cannot read the flipped ids: ${(e as Error).message}`, file);
   }
-  if (!Array.isArray(parsed)) throw new DataError('expected a JSON array of row ids', file);
-  return parsed.map((x) => String(x));
+  return parseFlippedIds(text, file);
 }

@@ -50,8 +50,11 @@ export function scoreOptions(s: Settings): ScoreParams['options'] {
   };
 }
 
-/** The featurizer and backend options (the ONNX ones only with an onnx: featurizer, so other results keep their keys). */
-function featurizerOptions(s: Settings): ScoreParams['options'] {
+/**
+ * The featurizer and backend options (the ONNX ones only with an onnx: featurizer, so other results keep their keys),
+ * for scoring and for the experiments (SuiteOptions takes the same keys).
+ */
+export function featurizerOptions(s: Settings): ScoreParams['options'] {
   const featurizer = featurizerOption(
     s.featurizer,
     vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,

@@ -1,17 +1,19 @@
 /**
- * `memorization.runExperiments`: asks for the removal experiment's test file (or a held-out split) and a grouping
- * field for the typicality table, runs the experiments in the worker with a cancellable progress notification, and
- * shows the Memorization report panel.
+ * `memorization.runExperiments`: asks for the removal experiment's test file (or a held-out split), a grouping
+ * field for the typicality table and, optionally, a JSON file of known flipped ids for the label-noise check; runs
+ * the experiments in the worker with a cancellable progress notification, and shows the Memorization report panel.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parseFlippedIds } from '../engine/experiments/flippedIds';
 import { type Deps, reportError, requireScorable, target } from './commands';
-import { readSettings } from './config';
+import { featurizerOptions, readSettings } from './config';
 import { ProgressTracker } from './progress';
 import { ReportPanel } from './reportPanel';
 import {
   EXPERIMENT_STAGES,
   type ExperimentSettings,
+  flippedFileCandidates,
   groupFieldCandidates,
   normalizeExperimentSettings,
   suiteOptions,
@@ -33,16 +35,20 @@ export function readExperimentSettings(): ExperimentSettings {
 
 type TestChoice = { test?: string } | undefined;
 
-/** Quick pick of the test file: held-out split, a file of the same folder (test-like names first), or browse. */
-async function pickTestFile(uri: vscode.Uri, holdout: number): Promise<TestChoice> {
+/** The files of the folder of `uri` (none when it cannot be read: that only means no suggestions). */
+async function siblingFiles(uri: vscode.Uri): Promise<string[]> {
   const dir = path.dirname(uri.fsPath);
-  let siblings: string[] = [];
   try {
     const entries = await vscode.workspace.fs.readDirectory(vscode.Uri.file(dir));
-    siblings = entries.filter(([, t]) => t === vscode.FileType.File).map(([n]) => path.join(dir, n));
+    return entries.filter(([, t]) => t === vscode.FileType.File).map(([n]) => path.join(dir, n));
   } catch {
-    // An unreadable folder only means no suggestions.
+    return [];
   }
+}
+
+/** Quick pick of the test file: held-out split, a file of the same folder (test-like names first), or browse. */
+async function pickTestFile(uri: vscode.Uri, holdout: number, siblings: string[]): Promise<TestChoice> {
+  const dir = path.dirname(uri.fsPath);
   type Item = vscode.QuickPickItem & { file?: string; browse?: boolean };
   const items: Item[] = [
     ...testFileCandidates(uri.fsPath, siblings)
@@ -55,7 +61,7 @@ async function pickTestFile(uri: vscode.Uri, holdout: number): Promise<TestChoic
     { label: '$(folder-opened) Choose a test file…', browse: true },
   ];
   const picked = await vscode.window.showQuickPick(items, {
-    title: `Memorization experiments: test set for the removal experiment (1/2)`,
+    title: `Memorization experiments: test set for the removal experiment (1/3)`,
     placeHolder: 'Test accuracy after removing memorized vs random training rows is measured on this set',
     ignoreFocusOut: true,
   });
@@ -91,12 +97,54 @@ async function pickGroupField(
   ];
   if (!candidates[0].groupLike) items.unshift(items.pop()!);
   const picked = await vscode.window.showQuickPick(items, {
-    title: `${name}: group rows by which field for the typicality table? (2/2)`,
+    title: `${name}: group rows by which field for the typicality table? (2/3)`,
     placeHolder:
       'Mean memorization percentile per value of a field the model never sees (e.g. a sub-population)',
     ignoreFocusOut: true,
   });
   return picked?.field;
+}
+
+type FlippedChoice = { flipped?: { ids: string[]; file: string } } | undefined;
+
+/**
+ * Quick pick of a JSON file of known flipped ids for the label-noise check: none (the default: the report then shows
+ * the likely-mislabeled summary only), a JSON file of the same folder (flip/noise-like names first), or browse.
+ * The file is read and checked here, before the long job.
+ */
+async function pickFlippedIds(uri: vscode.Uri, siblings: string[], name: string): Promise<FlippedChoice> {
+  type Item = vscode.QuickPickItem & { file?: string; browse?: boolean };
+  const items: Item[] = [
+    {
+      label: '$(circle-slash) No flipped ids',
+      description: 'show the likely-mislabeled summary (rows ranked by training loss)',
+    },
+    ...flippedFileCandidates(uri.fsPath, siblings)
+      .slice(0, 20)
+      .map((f) => ({ label: `$(json) ${path.basename(f)}`, description: 'flipped ids', file: f })),
+    { label: '$(folder-opened) Choose a JSON file of flipped ids…', browse: true },
+  ];
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `${name}: known flipped labels for the label-noise check? (3/3)`,
+    placeHolder:
+      'Optional: a JSON array of the ids of rows whose label is known to be wrong, to measure how well each ranking finds them',
+    ignoreFocusOut: true,
+  });
+  if (!picked) return undefined;
+  let file = picked.file;
+  if (picked.browse) {
+    const files = await vscode.window.showOpenDialog({
+      defaultUri: vscode.Uri.file(path.dirname(uri.fsPath)),
+      canSelectMany: false,
+      filters: { JSON: ['json'] },
+      title: 'JSON array of the ids of rows with flipped labels',
+    });
+    if (!files?.[0]) return undefined;
+    file = files[0].fsPath;
+  }
+  if (!file) return {};
+  const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8');
+  return { flipped: { ids: parseFlippedIds(text, file), file } };
 }
 
 export function registerReportCommand(context: vscode.ExtensionContext, deps: Deps): ReportPanel {
@@ -123,18 +171,31 @@ export function registerReportCommand(context: vscode.ExtensionContext, deps: De
         reportError(deps, 'Memorization experiments', err);
         return;
       }
-      const test = await pickTestFile(uri, settings.holdout);
+      const siblings = await siblingFiles(uri);
+      const test = await pickTestFile(uri, settings.holdout, siblings);
       if (!test) return;
       const used = [fields.label ?? inferred?.label, ...(fields.text ?? inferred?.text ?? []), inferred?.id];
       const groupField = await pickGroupField(names, used, name);
       if (groupField === undefined) return;
+      let flipped: FlippedChoice;
+      try {
+        flipped = await pickFlippedIds(uri, siblings, name);
+      } catch (err) {
+        reportError(deps, 'Memorization experiments', err);
+        return;
+      }
+      if (!flipped) return;
       const s = readSettings();
-      const options = suiteOptions(
-        settings,
-        { l2: s.l2, solver: s.solver === 'auto' ? undefined : s.solver, steps: s.steps },
-        fields,
-        { test: test.test, groupField: groupField || undefined },
-      );
+      const options = {
+        ...suiteOptions(
+          settings,
+          { l2: s.l2, solver: s.solver === 'auto' ? undefined : s.solver, steps: s.steps },
+          fields,
+          { test: test.test, groupField: groupField || undefined, flipped: flipped.flipped },
+        ),
+        // The same featurizer as scoring (words, numeric or the user's ONNX export).
+        ...featurizerOptions(s),
+      };
       await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,

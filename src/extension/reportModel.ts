@@ -1,6 +1,7 @@
 /**
  * The pure parts of the "Run memorization experiments" command (no VS Code import; unit-tested): settings to worker
- * options, progress stages, which fields look like groups, which files look like test sets, and PNG data URLs.
+ * options, progress stages, which fields look like groups, which files look like test sets or flipped-id lists,
+ * and PNG data URLs.
  */
 import type { SuiteOptions } from '../engine/experiments/suite';
 import type { StageWeights } from './progress';
@@ -56,7 +57,7 @@ export function suiteOptions(
   s: ExperimentSettings,
   model: { l2?: number; solver?: SuiteOptions['solver']; steps?: number },
   fields: { label?: string; text?: string[] },
-  choice: { test?: string; groupField?: string },
+  choice: { test?: string; groupField?: string; flipped?: { ids: string[]; file?: string } },
 ): SuiteOptions {
   return {
     ...fields,
@@ -68,6 +69,11 @@ export function suiteOptions(
     reduction: { top: s.reductionTop, ks: s.reductionKs, steps: model.steps },
     stability: { seeds: s.stabilityRuns, fraction: s.stabilitySubsample },
     typicality: choice.groupField ? { field: choice.groupField } : undefined,
+    // The likely-mislabeled summary needs nothing but the file; the noise experiment needs known flipped ids.
+    mislabeled: {},
+    noise: choice.flipped?.ids.length
+      ? { flipped: choice.flipped.ids, file: choice.flipped.file }
+      : undefined,
   };
 }
 
@@ -76,10 +82,12 @@ export const EXPERIMENT_STAGES: StageWeights = [
   ['reading', 0.1],
   ['featurizing', 0.25],
   ['testing', 0.05],
-  ['removal', 0.3],
-  ['reduction', 0.15],
+  ['removal', 0.28],
+  ['reduction', 0.14],
   ['stability', 0.1],
-  ['typicality', 0.05],
+  ['typicality', 0.03],
+  ['mislabeled', 0.01],
+  ['noise', 0.04],
 ];
 
 const GROUP_NAME =
@@ -118,8 +126,31 @@ export function testFileCandidates(train: string, siblings: readonly string[]): 
     .map(({ p }) => p);
 }
 
-/** Largest PNG the webview may send (base64 text), far above a 1600 x 1000 chart. */
-export const MAX_PNG_DATA_URL = 20 * 1024 * 1024;
+const FLIPPED_NAME = /(flip|noise|noisy|mislabel|corrupt|wrong)/i;
+
+/**
+ * JSON files of the training file's folder that could list its flipped ids: those sharing the training file's stem
+ * (before `.train`/the extension) or with flip/noise-like names first.
+ */
+export function flippedFileCandidates(train: string, siblings: readonly string[]): string[] {
+  const base = (p: string) => p.split(/[\\/]/).pop() ?? p;
+  const stem = base(train)
+    .replace(/\.[^.]+$/, '')
+    .replace(/[._-]?(train|training)$/i, '')
+    .toLowerCase();
+  return siblings
+    .filter((p) => /\.json$/i.test(p))
+    .map((p, i) => {
+      const b = base(p).toLowerCase();
+      const s = (stem && b.startsWith(stem) ? 0 : 2) + (FLIPPED_NAME.test(b) ? 0 : 1);
+      return { p, i, s };
+    })
+    .sort((a, b) => a.s - b.s || a.i - b.i)
+    .map(({ p }) => p);
+}
+
+/** Largest PNG the webview may send (base64 text), far above a 1600 x 1000 chart or the whole report. */
+export const MAX_PNG_DATA_URL = 40 * 1024 * 1024;
 
 /** The bytes of a `data:image/png;base64,...` URL, or undefined when it is not a well-formed PNG. */
 export function pngFromDataUrl(url: unknown): Buffer | undefined {

@@ -1,13 +1,14 @@
 /**
  * The "Memorization report" editor panel: a webview (dist/report.js, chart.js bundled) that draws the experiments'
  * figures from src/report/charts.ts, the same configurations `memscore eval --png` renders. Strict CSP with a nonce,
- * local resources only; everything from the data reaches the page as text. The host saves PNGs and JSON.
+ * local resources only; everything from the data reaches the page as text. The host saves PNGs (one figure, or the
+ * whole report drawn by the webview as one image) and JSON.
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SuiteReport } from '../engine/experiments/suite';
-import { REPORT_CHARTS, type FromReport, type ReportChart, type ToReport } from '../report/reportProtocol';
+import { REPORT_PNGS, type FromReport, type ReportPng, type ToReport } from '../report/reportProtocol';
 import { pngFromDataUrl } from './reportModel';
 
 export class ReportPanel implements vscode.Disposable {
@@ -80,17 +81,19 @@ export class ReportPanel implements vscode.Disposable {
     return vscode.Uri.file(this.current.uri.fsPath.replace(/\.[^.\\/]+$/, '') + suffix);
   }
 
-  private async savePng(chart: ReportChart, dataUrl: string): Promise<void> {
-    if (!REPORT_CHARTS.includes(chart)) return;
+  private async savePng(chart: ReportPng, dataUrl: string): Promise<void> {
+    if (!REPORT_PNGS.includes(chart)) return;
     const png = pngFromDataUrl(dataUrl);
     if (!png) {
-      void vscode.window.showErrorMessage('The chart could not be turned into a PNG.');
+      void vscode.window.showErrorMessage(
+        `The ${chart === 'report' ? 'report' : 'chart'} could not be turned into a PNG.`,
+      );
       return;
     }
     const dest = await vscode.window.showSaveDialog({
       defaultUri: this.defaultUri(`.${chart}.png`),
       filters: { 'PNG image': ['png'] },
-      title: `Save the ${chart} chart`,
+      title: chart === 'report' ? 'Save the whole report as one PNG' : `Save the ${chart} chart`,
     });
     if (!dest) return;
     await vscode.workspace.fs.writeFile(dest, png);
@@ -128,10 +131,11 @@ export class ReportPanel implements vscode.Disposable {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <style nonce="${nonce}">
-  body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 8px 16px 24px; max-width: 900px; }
+  body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 8px 16px 24px; max-width: 1400px; }
   h1 { font-size: 1.3em; margin: 4px 0; }
   h2 { font-size: 1.1em; margin: 20px 0 6px; border-bottom: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); padding-bottom: 3px; display: flex; align-items: center; gap: 8px; }
   h2 span { flex: 1; }
+  h3 { font-size: 1em; margin: 14px 0 4px; }
   .meta, .note { opacity: 0.85; margin: 4px 0; }
   .note { border-left: 3px solid var(--vscode-textLink-foreground); padding-left: 8px; }
   .bar { display: flex; gap: 6px; margin: 8px 0; }
@@ -140,8 +144,13 @@ export class ReportPanel implements vscode.Disposable {
   button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 2px; }
   button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
   canvas { display: block; max-width: 100%; height: auto !important; border: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); }
+  .figure { display: flex; flex-wrap: wrap; gap: 8px 24px; align-items: flex-start; }
+  .figure > canvas { flex: 1 1 520px; min-width: 0; max-width: 800px; width: 800px !important; }
+  .figure > .side { flex: 0 1 auto; min-width: 0; max-width: 100%; }
   table { border-collapse: collapse; margin: 6px 0; display: block; max-width: 100%; overflow-x: auto; }
-  th, td { padding: 2px 10px 2px 0; text-align: left; white-space: nowrap; }
+  th, td { padding: 2px 12px 2px 0; text-align: left; white-space: nowrap; }
+  th { white-space: normal; vertical-align: bottom; max-width: 11em; }
+  td.text { white-space: normal; overflow-wrap: anywhere; max-width: 22em; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   th { font-weight: 600; border-bottom: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); }
   .big { font-size: 1.4em; font-weight: 600; }

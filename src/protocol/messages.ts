@@ -81,7 +81,8 @@ export interface ExperimentsResponse {
 }
 
 /**
- * Runs the memorization experiments (removal, reduction, stability, typicality) on a file for the report panel;
+ * Runs the memorization experiments (removal, reduction, stability, typicality, the likely-mislabeled summary and,
+ * given flipped ids, label noise) on a file for the report panel;
  * progress as ProgressNotification, cancellable through the request's cancellation token.
  */
 export const ExperimentsRequest = new RequestType<ExperimentsParams, ExperimentsResponse, void>(

@@ -2,8 +2,12 @@
 import type { ReportData } from './types';
 
 /** The figures the report draws, each savable as a PNG. */
-export const REPORT_CHARTS = ['removal', 'reduction', 'stability'] as const;
+export const REPORT_CHARTS = ['removal', 'reduction', 'stability', 'typicality', 'noise'] as const;
 export type ReportChart = (typeof REPORT_CHARTS)[number];
+
+/** What "Save PNG" can save: one figure, or the whole report drawn as one image ('report'). */
+export const REPORT_PNGS = [...REPORT_CHARTS, 'report'] as const;
+export type ReportPng = (typeof REPORT_PNGS)[number];
 
 export type ToReport =
   { type: 'report'; fileName: string; report: ReportData } | { type: 'empty'; message: string };
@@ -11,5 +15,5 @@ export type ToReport =
 export type FromReport =
   | { type: 'ready' }
   /** A canvas as `data:image/png;base64,...` (HTMLCanvasElement.toDataURL) for the host to save. */
-  | { type: 'savePng'; chart: ReportChart; dataUrl: string }
+  | { type: 'savePng'; chart: ReportPng; dataUrl: string }
   | { type: 'saveJson' };

@@ -2,7 +2,8 @@
  * Text of the memorization report (tables and notes) from a ReportData, shared by the report webview and tests.
  * Pure: no Node, VS Code or DOM use. Everything returned is plain text, to be shown with textContent.
  */
-import type { ReportData } from './types';
+import { NOISE_SERIES } from './charts';
+import type { MislabeledData, NoiseData, ReportData } from './types';
 
 export const pctText = (x: number, d = 2): string => (Number.isFinite(x) ? `${(100 * x).toFixed(d)}%` : '-');
 export const numText = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -80,6 +81,182 @@ export function typicalityTable(r: ReportData): Table | undefined {
       numText(g.meanPercentile, 1),
     ]),
   };
+}
+
+/**
+ * What `memscore eval noise` measured on the shared noisy data (spam-noisy10: the 4,000 SpamAssassin training rows
+ * with 10% of the labels flipped; inferred text field, words featurizer, defaults): AUROC of each ranking for "is
+ * flipped", and the share of the flipped rows among the top 10% by loss.
+ */
+export const NOISE_FINDINGS = {
+  auroc: { loss: 0.977, oof: 0.976, selfInfluence: 0.951, score: 0.845 },
+  lossTop10: 0.81,
+} as const;
+
+/** Why the report (and the ranking's "Likely mislabeled" view) ranks by training loss. */
+export function noiseFindingsNote(): string {
+  const a = NOISE_FINDINGS.auroc;
+  return (
+    `Ranking by training loss was the best detector of flipped labels on the shared noisy spam data ` +
+    `(10% of 4,000 labels flipped): AUROC ${a.loss.toFixed(3)} for the loss vs ${a.oof.toFixed(3)} for the ` +
+    `5-fold out-of-fold probability and ${a.selfInfluence.toFixed(3)} for self-influence (${a.score.toFixed(3)} ` +
+    `for the memorization score, which favours atypical but correct rows); checking the top 10% by loss found ` +
+    `${Math.round(100 * NOISE_FINDINGS.lossTop10)}% of the flipped rows. The Ranking view's “Likely mislabeled” ` +
+    `order is this ranking.`
+  );
+}
+
+/** The likely-mislabeled counts in one sentence. */
+export function mislabeledHeadline(m: MislabeledData): string {
+  const share = (k: number) => (m.rows ? pctText(k / m.rows, 1) : '-');
+  const same =
+    m.byLabel.length === 2 && m.wrong === m.lossAboveLog2 ? ' (with two classes, the same rows)' : '';
+  return (
+    `${m.lossAboveLog2} of ${m.rows} rows (${share(m.lossAboveLog2)}) have a training loss above log 2, ` +
+    `i.e. P(label|x) < 0.5; ${m.wrong} (${share(m.wrong)}) are predicted as another class${same}.`
+  );
+}
+
+export function mislabeledByLabelTable(r: ReportData): Table | undefined {
+  const m = r.mislabeled;
+  if (!m) return undefined;
+  return {
+    head: ['given label', 'rows', 'loss > log 2', 'predicted otherwise'],
+    rows: m.byLabel.map((g) => [g.label, String(g.rows), String(g.lossAboveLog2), String(g.wrong)]),
+  };
+}
+
+export function mislabeledTopTable(r: ReportData): Table | undefined {
+  const m = r.mislabeled;
+  if (!m || !m.top.length) return undefined;
+  return {
+    head: ['#', 'id', 'line', 'label', 'predicted', 'P(label|x)', 'loss'],
+    rows: m.top.map((t, i) => [
+      String(i + 1),
+      t.id,
+      String(t.line),
+      t.label,
+      t.pred,
+      numText(t.prob, 4),
+      numText(t.loss, 3),
+    ]),
+  };
+}
+
+/** The rankings of a noise result in legend order, with their short names. */
+function noiseSeries(n: NoiseData): { key: string; label: string }[] {
+  return NOISE_SERIES.filter((s) => n.auroc[s.key] !== undefined).map((s) => ({
+    key: s.key,
+    label: s.key === 'oof' && n.folds ? `out-of-fold (${n.folds}-fold)` : s.label,
+  }));
+}
+
+/** Share of the flipped rows found in the top X% of each ranking, and each ranking's AUROC. */
+export function noiseTable(r: ReportData): Table | undefined {
+  const n = r.noise;
+  if (!n) return undefined;
+  const series = noiseSeries(n);
+  return {
+    head: ['rows checked', ...series.map((s) => s.label)],
+    rows: [
+      ...n.recall.map((t) => [`top ${pctText(t.fraction, 0)}`, ...series.map((s) => pctText(t[s.key], 1))]),
+      ['AUROC', ...series.map((s) => numText(n.auroc[s.key], 3))],
+    ],
+  };
+}
+
+/** Which flipped ids were used and which ranking found them best, in one sentence. */
+export function noiseNote(r: ReportData): string | undefined {
+  const n = r.noise;
+  if (!n) return undefined;
+  const src = r.noise?.file ? ` in ${baseName(r.noise.file)}` : '';
+  if (!n.matched)
+    return (
+      `None of the ${n.flipped ?? 0} flipped ids${src} is the id of a row of this file, so there is ` +
+      `nothing to measure (ids are matched against the rows' id field, else their 0-based row index).`
+    );
+  const best = noiseSeries(n)
+    .filter((s) => Number.isFinite(n.auroc[s.key]))
+    .sort((a, b) => n.auroc[b.key] - n.auroc[a.key])[0];
+  return (
+    `${n.matched} of the ${n.flipped ?? n.matched} flipped ids${src} are rows of this file` +
+    (best ? `; the best ranking here is ${best.label}, AUROC ${numText(n.auroc[best.key], 3)}.` : '.')
+  );
+}
+
+/** Text of the whole-report image: a title, header lines (above the charts) and footer lines (below). */
+export function reportImageText(
+  fileName: string,
+  r: ReportData,
+): { title: string; header: string[]; footer: string[] } {
+  const footer: string[] = [];
+  if (r.stability)
+    footer.push(
+      `Stability: mean Spearman ${numText(r.stability.mean)} over ${r.stability.pairs.length} pairs of runs.`,
+    );
+  if (r.typicality)
+    footer.push(
+      `Typicality by '${r.typicality.field}': ` +
+        r.typicality.groups
+          .map((g) => `${g.value} ${numText(g.meanPercentile, 1)} (${g.count} rows)`)
+          .join(', ') +
+        ' (mean percentile, 100 = most memorized).',
+    );
+  if (r.mislabeled) footer.push(`Likely mislabeled: ${mislabeledHeadline(r.mislabeled)}`);
+  const nn = noiseNote(r);
+  if (nn) footer.push(`Label noise: ${nn}`);
+  else if (r.mislabeled) footer.push(noiseFindingsNote());
+  return {
+    title: `Memorization report: ${fileName}`,
+    header: [reportMeta(r), testSourceNote(r)],
+    footer,
+  };
+}
+
+export interface CombinedLayout {
+  width: number;
+  height: number;
+  /** Top-left corner of each chart, in order, row by row. */
+  charts: { x: number; y: number }[];
+  /** Where the header text starts and the footer text starts (top of their first line). */
+  headerY: number;
+  footerY: number;
+  /** The first empty cell of the chart grid (when the last row is not full), for text. */
+  spare?: { x: number; y: number };
+}
+
+/**
+ * Where the pieces of the whole-report image go: the header text, the charts in a grid of `columns` (at most as
+ * many as charts), the footer text; `margin` around and between everything. All in device pixels. A footer that
+ * fits into the grid's empty cell goes there instead (pass footerHeight 0 and draw it at `spare`).
+ */
+export function combinedLayout(o: {
+  charts: number;
+  chartWidth: number;
+  chartHeight: number;
+  columns?: number;
+  margin: number;
+  headerHeight: number;
+  footerHeight: number;
+}): CombinedLayout {
+  const cols = Math.max(1, Math.min(o.columns ?? 2, o.charts));
+  const rows = Math.ceil(o.charts / cols);
+  const m = o.margin;
+  const width = m + cols * (o.chartWidth + m);
+  const headerY = m;
+  const gridY = headerY + o.headerHeight + (o.headerHeight > 0 ? m : 0);
+  const charts = Array.from({ length: o.charts }, (_, i) => ({
+    x: m + (i % cols) * (o.chartWidth + m),
+    y: gridY + Math.floor(i / cols) * (o.chartHeight + m),
+  }));
+  const footerY = gridY + rows * (o.chartHeight + m);
+  const height = footerY + (o.footerHeight > 0 ? o.footerHeight + m : 0);
+  const k = o.charts;
+  const spare =
+    k % cols
+      ? { x: m + (k % cols) * (o.chartWidth + m), y: gridY + Math.floor(k / cols) * (o.chartHeight + m) }
+      : undefined;
+  return { width, height, charts, headerY, footerY, spare };
 }
 
 /** One line: rows, classes, fields, featurizer and seconds per part. */

@@ -50,6 +50,16 @@ export interface NoiseData {
   curve?: { checked: number[]; found: Record<string, number[]> };
 }
 
+/** The "likely mislabeled" summary (src/engine/experiments/mislabeled.ts MislabeledResult). */
+export interface MislabeledData {
+  rows: number;
+  threshold: number;
+  lossAboveLog2: number;
+  wrong: number;
+  byLabel: { label: string; rows: number; lossAboveLog2: number; wrong: number }[];
+  top: { id: string; line: number; label: string; pred: string; prob: number; loss: number }[];
+}
+
 /** What the worker's experiments request answers (src/engine/experiments/suite.ts SuiteReport). */
 export interface ReportData {
   file: string;
@@ -64,5 +74,8 @@ export interface ReportData {
   reduction?: ReductionData;
   stability?: StabilityData;
   typicality?: TypicalityData;
+  mislabeled?: MislabeledData;
+  /** The label-noise experiment, run when a file of flipped ids was chosen (`file`). */
+  noise?: NoiseData & { file?: string };
   seconds: Record<string, number>;
 }

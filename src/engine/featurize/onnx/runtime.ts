@@ -1,7 +1,9 @@
 /**
- * onnxruntime-node, loaded lazily: it is a native module, kept external by the bundler and absent from the packaged
- * extension (which works without it for the default featurizers). Only the ONNX featurizer asks for it, and a clear
- * error says what to do when it cannot be loaded.
+ * onnxruntime-node, loaded lazily: it is a native module, kept external by the bundler. The platform-specific .vsix
+ * (`npm run package`, scripts/package.mjs) ships its run-time files for one platform in dist/node_modules/, where the
+ * bundles' plain `require('onnxruntime-node')` finds them; the CLI resolves the installed dependency. Only the ONNX
+ * featurizer asks for it (the words and numeric featurizers never load it, so they work where it cannot be loaded),
+ * and a clear error says what to do when it cannot be loaded.
  *
  * Execution providers: `cuda` is tried when the backend setting is `cuda` or `auto`; if creating the session with it
  * throws (no CUDA build of onnxruntime-node, no driver, ...), the session is created on the CPU and the reason is
@@ -43,8 +45,10 @@ export function loadOnnxRuntime(): OrtModule {
   }
   loadError = new UsageError(
     `the ONNX featurizer needs the native package onnxruntime-node, which could not be loaded (${errors.join('; ')}). ` +
-      'Install it where memscore runs (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node for the CPU build), ' +
-      'or point MEMSCORE_ONNXRUNTIME at a folder holding it; the words and numeric featurizers work without it.',
+      `In VS Code, install the extension's package for this platform (${process.platform}-${process.arch}; ` +
+      '`npm run package` builds one), which ships it. For the CLI, install it where memscore runs ' +
+      '(ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node for the CPU build), or point MEMSCORE_ONNXRUNTIME ' +
+      'at a folder holding it. The words and numeric featurizers work without it.',
   );
   throw loadError;
 }
