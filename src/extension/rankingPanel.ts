@@ -1,6 +1,7 @@
 /** The ranking view: a webview that pages through the current file's scored rows. */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { isTooLargeForEditor } from './largeFiles';
 import { panelHistograms } from './histogram';
 import { RowQuery, type RowText } from './paging';
 import type { FromPanel, ToPanel } from './panelProtocol';
@@ -125,6 +126,13 @@ export class RankingPanel implements vscode.WebviewViewProvider, vscode.Disposab
   }
 
   private async revealLine(uri: vscode.Uri, line: number): Promise<void> {
+    if (isTooLargeForEditor((await vscode.workspace.fs.stat(uri)).size)) {
+      // Above 50 MB the document never reaches extensions (showTextDocument would fail), but the workbench can
+      // still open it and move the cursor there.
+      const at = new vscode.Range(line - 1, 0, line - 1, 0);
+      await vscode.commands.executeCommand('vscode.open', uri, { selection: at, preview: false });
+      return;
+    }
     const editor = await vscode.window.showTextDocument(uri, { preserveFocus: false, preview: false });
     const l = Math.min(line - 1, editor.document.lineCount - 1);
     const range = editor.document.lineAt(l).range;
