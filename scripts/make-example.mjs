@@ -6,22 +6,12 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from './mulberry32.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, '..', 'media', 'example', 'reviews.jsonl');
 
-// mulberry32
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(20240611);
+const rand = mulberry32(20240611);
 const pick = (xs) => xs[Math.floor(rand() * xs.length)];
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 

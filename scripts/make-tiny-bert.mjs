@@ -22,6 +22,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from './mulberry32.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, '..', 'test', 'fixtures', 'tiny-bert');
@@ -96,20 +97,9 @@ function buildVocab() {
 // ---------------------------------------------------------------------------------------------------------------
 // Seeded weights (mulberry32; uniform with the wanted standard deviation; rounded to float32).
 // ---------------------------------------------------------------------------------------------------------------
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeWeights(V) {
   const { hidden: H, layers: L, intermediate: I, maxPosition: P, typeVocab: T } = CONFIG;
-  const rand = rng(SEED);
+  const rand = mulberry32(SEED);
   const SQRT3 = 1.7320508075688772;
   /** Tensor of the given shape, entries uniform with mean `mean` and standard deviation `std`, as float32. */
   const tensor = (shape, std, mean = 0) => {

@@ -24,9 +24,15 @@ export function contentHash(content: string): string {
 
 /** sha256 (hex) of the content and the JSON of the settings. */
 export function cacheKey(content: string, settings: unknown): string {
-  return createHash('sha256')
-    .update(stripBom(content), 'utf8')
-    .update('\0')
-    .update(stableStringify(settings), 'utf8')
-    .digest('hex');
+  return contentKeys(content, settings).key;
+}
+
+/**
+ * cacheKey and contentHash of the same content in one pass over it: the content's hash state is copied before the
+ * settings are added (a file can be tens of MB; both are needed each time results are stored or looked up).
+ */
+export function contentKeys(content: string, settings: unknown): { key: string; contentHash: string } {
+  const h = createHash('sha256').update(stripBom(content), 'utf8');
+  const key = h.copy().update('\0').update(stableStringify(settings), 'utf8').digest('hex');
+  return { key, contentHash: h.digest('hex') };
 }

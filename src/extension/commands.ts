@@ -2,12 +2,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCodes } from '../protocol/messages';
-import { readSettings, resultSettings, scoreOptions } from './config';
+import { type Settings, readSettings, resultSettings, scoreOptions } from './config';
 import { describeChoice, type FieldChoice } from './fieldChoice';
 import type { FieldPicker } from './fieldPicker';
 import { isTooLargeForEditor, largeFileNotice } from './largeFiles';
 import type { RankingPanel } from './rankingPanel';
-import { type ResultsStore, SCORABLE } from './resultsStore';
+import type { ResultsStore } from './resultsStore';
+import { SCORABLE } from './scorable';
 import type { StatusBar } from './statusBar';
 import { ProgressTracker } from './progress';
 import type { WorkerClient } from './workerClient';
@@ -25,9 +26,7 @@ export interface Deps {
 export function target(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === 'string') return vscode.Uri.parse(arg);
-  const uri = vscode.window.activeTextEditor?.document.uri;
-  if (!uri) return undefined;
-  return uri;
+  return vscode.window.activeTextEditor?.document.uri;
 }
 
 export function requireScorable(uri: vscode.Uri | undefined): uri is vscode.Uri {
@@ -57,16 +56,23 @@ export function reportError(deps: Deps, what: string, err: unknown): void {
   void vscode.window.showErrorMessage(`${what}: ${kind}: ${e?.message ?? String(err)}`);
 }
 
-/** Saves the document if it is open and dirty (the worker reads the file from disk), then reads the text. */
-async function savedText(uri: vscode.Uri): Promise<string> {
+/** Saves the document if it is open and dirty: the worker reads the file from disk. */
+export async function saveIfDirty(uri: vscode.Uri): Promise<void> {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (doc?.isDirty) await doc.save();
+}
+
+/** Saves the document if it is open and dirty, then reads the text the worker will read. */
+async function savedText(uri: vscode.Uri): Promise<string> {
+  await saveIfDirty(uri);
   return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
 }
 
+/** Runs a scoring job; `settings` are those its options were built from (they key the stored results). */
 async function runJob(
   deps: Deps,
   uri: vscode.Uri,
+  settings: Settings,
   fields: FieldChoice,
   title: string,
   call: (
@@ -74,7 +80,6 @@ async function runJob(
     onProgress: Parameters<WorkerClient['score']>[3],
   ) => ReturnType<WorkerClient['score']>,
 ): Promise<void> {
-  const settings = readSettings();
   const content = await savedText(uri);
   const name = path.basename(uri.fsPath);
   await vscode.window.withProgress(
@@ -126,8 +131,9 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       return;
     }
     if (!fields) return; // the user dismissed the field pick
-    const options = { ...scoreOptions(readSettings()), ...fields };
-    await runJob(deps, uri, fields, 'Scoring', (token, onProgress) =>
+    const settings = readSettings();
+    const options = { ...scoreOptions(settings), ...fields };
+    await runJob(deps, uri, settings, fields, 'Scoring', (token, onProgress) =>
       worker.score(uri.fsPath, options, token, onProgress),
     );
   };
@@ -154,8 +160,9 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       return;
     }
     const fields = deps.fields.saved(uri) ?? {};
-    const options = { ...scoreOptions(readSettings()), ...fields };
-    await runJob(deps, uri, fields, 'Explaining', (token, onProgress) =>
+    const settings = readSettings();
+    const options = { ...scoreOptions(settings), ...fields };
+    await runJob(deps, uri, settings, fields, 'Explaining', (token, onProgress) =>
       worker.explain(uri.fsPath, options, [entry.position], token, onProgress),
     );
   });

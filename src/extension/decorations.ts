@@ -3,14 +3,13 @@ import * as vscode from 'vscode';
 import type { Settings } from './config';
 import type { ResultsStore } from './resultsStore';
 import { TIERS, type Tier, tierOf } from './tiers';
-import { BUCKETS_PER_SIGN, BUCKET_COUNT, bucketOf, maxAbsAttribution, strongestTokens } from './tokenColors';
+import { BUCKET_COUNT, bucketColor, bucketOf, maxAbsAttribution, strongestTokens } from './tokenColors';
 
 const TIER_STYLE: Record<Exclude<Tier, 'none'>, { bg: string; ruler: string }> = {
   top1: { bg: 'rgba(220, 50, 50, 0.20)', ruler: 'rgba(220, 50, 50, 0.9)' },
   top5: { bg: 'rgba(230, 130, 30, 0.15)', ruler: 'rgba(230, 130, 30, 0.8)' },
   top10: { bg: 'rgba(210, 180, 40, 0.11)', ruler: 'rgba(210, 180, 40, 0.7)' },
 };
-const ALPHAS = [0.12, 0.24, 0.36, 0.5, 0.65];
 const MARGIN_LINES = 30;
 const THROTTLE_MS = 100;
 
@@ -43,11 +42,9 @@ export class Decorator implements vscode.Disposable {
       );
     }
     for (let b = 0; b < BUCKET_COUNT; b++) {
-      const red = b < BUCKETS_PER_SIGN;
-      const alpha = ALPHAS[b % BUCKETS_PER_SIGN];
       this.bucketTypes.push(
         vscode.window.createTextEditorDecorationType({
-          backgroundColor: red ? `rgba(230, 40, 40, ${alpha})` : `rgba(40, 110, 230, ${alpha})`,
+          backgroundColor: bucketColor(b),
           borderRadius: '2px',
         }),
       );

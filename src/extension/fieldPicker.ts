@@ -23,29 +23,27 @@ export class FieldPicker {
     return this.state.get<Saved>(KEY, {})[uri.toString()];
   }
 
-  private async save(uri: vscode.Uri, choice: FieldChoice | undefined): Promise<void> {
-    const all = { ...this.state.get<Saved>(KEY, {}) };
-    if (choice) all[uri.toString()] = choice;
-    else delete all[uri.toString()];
-    await this.state.update(KEY, all);
+  private async save(uri: vscode.Uri, choice: FieldChoice): Promise<void> {
+    await this.state.update(KEY, { ...this.state.get<Saved>(KEY, {}), [uri.toString()]: choice });
   }
 
   /**
    * The fields for a scoring job: {} to let the engine infer them, a remembered or freshly picked choice, or
-   * undefined when the user dismissed the pick (the job is not started).
+   * undefined when the user dismissed the pick (the job is not started). `inspection`: the worker's answer for this
+   * file when the caller already has it.
    */
-  async resolve(uri: vscode.Uri, force = false): Promise<FieldChoice | undefined> {
-    const inspection = await this.worker.inspect(uri.fsPath);
+  async resolve(
+    uri: vscode.Uri,
+    force = false,
+    inspection?: FieldInspection,
+  ): Promise<FieldChoice | undefined> {
+    inspection ??= await this.worker.inspect(uri.fsPath);
     const saved = this.saved(uri);
     if (!force && saved && validChoice(saved, inspection.names)) return saved;
     if (!force && inspection.inferred && inspection.ambiguities.length === 0) return {};
     const picked = await pickFields(uri, inspection);
     if (picked) await this.save(uri, picked);
     return picked;
-  }
-
-  async forget(uri: vscode.Uri): Promise<void> {
-    await this.save(uri, undefined);
   }
 }
 

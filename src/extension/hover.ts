@@ -2,11 +2,10 @@
 import * as vscode from 'vscode';
 import type { ScoredRow } from '../engine/scoreDataset';
 import type { ResultsStore } from './resultsStore';
+import { SCORABLE_GLOB } from './scorable';
 import { attributionRank, bucketOf, maxAbsAttribution } from './tokenColors';
 
-export const SCORABLE_SELECTOR: vscode.DocumentSelector = [
-  { scheme: 'file', pattern: '**/*.{jsonl,ndjson,csv,tsv}' },
-];
+export const SCORABLE_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: SCORABLE_GLOB }];
 
 const fmt = (v: number, d = 4) =>
   Number.isFinite(v) && v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4)

@@ -9,17 +9,8 @@ import { type Snippet, type TokenRange, snippet } from './rowText';
 
 export { SNIPPET_CHARS, snippet } from './rowText';
 
-/** What paging needs of a scored row. */
-export interface PageSource {
-  line: number;
-  rank: number;
-  id: string;
-  label: string;
-  pred: string;
-  prob: number;
-  loss: number;
-  score: number;
-  percentile: number;
+/** What paging needs of a scored row: the fields a panel row copies, and the tokens its snippet colours. */
+export interface PageSource extends Omit<PanelRow, 'text' | 'heat'> {
   tokens?: readonly TokenRange[];
 }
 

@@ -6,10 +6,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseFlippedIds } from '../engine/experiments/flippedIds';
-import { type Deps, reportError, requireScorable, target } from './commands';
+import { type Deps, reportError, requireScorable, saveIfDirty, target } from './commands';
 import { featurizerOptions, readSettings } from './config';
 import { ProgressTracker } from './progress';
 import { ReportPanel } from './reportPanel';
+import { SCORABLE_EXTENSIONS } from './scorable';
 import {
   EXPERIMENT_STAGES,
   type ExperimentSettings,
@@ -70,7 +71,7 @@ async function pickTestFile(uri: vscode.Uri, holdout: number, siblings: string[]
     const files = await vscode.window.showOpenDialog({
       defaultUri: vscode.Uri.file(dir),
       canSelectMany: false,
-      filters: { Datasets: ['jsonl', 'ndjson', 'csv', 'tsv'] },
+      filters: { Datasets: [...SCORABLE_EXTENSIONS] },
       title: 'Test file for the removal experiment',
     });
     return files?.[0] ? { test: files[0].fsPath } : undefined;
@@ -155,16 +156,16 @@ export function registerReportCommand(context: vscode.ExtensionContext, deps: De
       const uri = target(arg);
       if (!requireScorable(uri)) return;
       const name = path.basename(uri.fsPath);
-      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-      if (doc?.isDirty) await doc.save();
+      await saveIfDirty(uri);
       const settings = readExperimentSettings();
       let fields;
       let names: string[];
       let inferred;
       try {
-        fields = await deps.fields.resolve(uri, false);
-        if (!fields) return;
+        // One inspection serves the field choice and the group-field pick.
         const inspection = await deps.worker.inspect(uri.fsPath);
+        fields = await deps.fields.resolve(uri, false, inspection);
+        if (!fields) return;
         names = inspection.names;
         inferred = inspection.inferred;
       } catch (err) {

@@ -5,6 +5,7 @@
  */
 import type { SuiteOptions } from '../engine/experiments/suite';
 import type { StageWeights } from './progress';
+import { SCORABLE } from './scorable';
 
 export interface ExperimentSettings {
   fractions: number[];
@@ -112,7 +113,6 @@ export function groupFieldCandidates(
 }
 
 const TEST_NAME = /(^|[^a-z])(test|dev|valid|validation|val|eval|heldout|holdout)([^a-z]|$)/i;
-const SCORABLE_FILE = /\.(jsonl|ndjson|csv|tsv)$/i;
 
 /** Files of the training file's folder that could be its test set: test-like names first, then the same format. */
 export function testFileCandidates(train: string, siblings: readonly string[]): string[] {
@@ -120,7 +120,7 @@ export function testFileCandidates(train: string, siblings: readonly string[]): 
   const ext = (p: string) => (/\.[^.]+$/.exec(p)?.[0] ?? '').toLowerCase();
   const trainBase = base(train);
   return siblings
-    .filter((p) => base(p) !== trainBase && SCORABLE_FILE.test(p))
+    .filter((p) => base(p) !== trainBase && SCORABLE.test(p))
     .map((p, i) => ({ p, i, s: (TEST_NAME.test(base(p)) ? 0 : 2) + (ext(p) === ext(train) ? 0 : 1) }))
     .sort((a, b) => a.s - b.s || a.i - b.i)
     .map(({ p }) => p);

@@ -2,8 +2,9 @@
 import * as vscode from 'vscode';
 import type { ScoredRow, ScoreSummary } from '../engine/scoreDataset';
 import type { ScoreResponse } from '../protocol/messages';
-import { cacheKey, contentHash } from './cacheKey';
+import { contentHash, contentKeys } from './cacheKey';
 import { RowIndex } from './rowIndex';
+import { SCORABLE } from './scorable';
 
 export interface FileResults {
   uri: vscode.Uri;
@@ -15,8 +16,10 @@ export interface FileResults {
   contentHash: string;
   key: string;
   scoredAt: number;
-  stale: boolean;
+  /** Why the results no longer match the file or the settings; undefined while they do. */
   staleReason?: string;
+  /** staleReason !== undefined: not decorated, no hovers or diagnostics. */
+  readonly stale: boolean;
 }
 
 interface CacheFile {
@@ -30,7 +33,6 @@ interface CacheFile {
 }
 
 const LAST_KEYS = 'memorization.lastKeys';
-export const SCORABLE = /\.(jsonl|ndjson|csv|tsv)$/i;
 
 export function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
@@ -81,8 +83,10 @@ export class ResultsStore implements vscode.Disposable {
       contentHash: data.contentHash,
       key: data.key,
       scoredAt: data.scoredAt,
-      stale: !!stale,
       staleReason: stale,
+      get stale() {
+        return this.staleReason !== undefined;
+      },
     };
     this.byFile.set(uri.toString(), r);
     this.emitter.fire(uri);
@@ -92,8 +96,7 @@ export class ResultsStore implements vscode.Disposable {
   /** Records fresh results for `content` (the text the worker scored) and writes them to the cache. */
   async store(uri: vscode.Uri, res: ScoreResponse, content: string, settings: unknown): Promise<FileResults> {
     const data = {
-      key: cacheKey(content, settings),
-      contentHash: contentHash(content),
+      ...contentKeys(content, settings),
       scoredAt: Date.now(),
       rows: res.rows,
       summary: res.summary,
@@ -128,30 +131,30 @@ export class ResultsStore implements vscode.Disposable {
     if (document.uri.scheme !== 'file' || !SCORABLE.test(document.uri.fsPath)) return undefined;
     const existing = this.get(document.uri);
     const text = document.getText();
-    const key = cacheKey(text, settings);
+    const { key, contentHash: hash } = contentKeys(text, settings);
     if (existing && existing.key === key && !existing.stale) return existing;
     const hit = await this.readCache(key);
     if (hit) return this.put(document.uri, hit, text);
-    if (existing) return this.markStale(document);
+    if (existing) return this.markStale(document, hash);
     const last = this.lastKeys()[document.uri.toString()];
     const old = last ? await this.readCache(last) : undefined;
     if (!old) return undefined;
-    const reason =
-      old.contentHash === contentHash(text) ? 'settings changed since scoring' : 'file changed since scoring';
+    const reason = old.contentHash === hash ? 'settings changed since scoring' : 'file changed since scoring';
     return this.put(document.uri, old, text, reason);
   }
 
-  /** Marks results stale when the document's content hash no longer matches the scored content. */
-  markStale(document: vscode.TextDocument): FileResults | undefined {
+  /**
+   * Marks results stale when the document's content hash (`hash`, when the caller has it) no longer matches the
+   * scored content, and fresh again when an edit is undone.
+   */
+  markStale(document: vscode.TextDocument, hash = contentHash(document.getText())): FileResults | undefined {
     const r = this.get(document.uri);
     if (!r) return undefined;
-    const changed = contentHash(document.getText()) !== r.contentHash;
+    const changed = hash !== r.contentHash;
     if (changed && !r.stale) {
-      r.stale = true;
       r.staleReason = 'file changed since scoring';
       this.emitter.fire(document.uri);
-    } else if (!changed && r.stale && r.staleReason === 'file changed since scoring') {
-      r.stale = false;
+    } else if (!changed && r.staleReason === 'file changed since scoring') {
       r.staleReason = undefined;
       this.emitter.fire(document.uri);
     }

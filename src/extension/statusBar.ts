@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { backendTooltip, shortBackend } from './backendLabel';
 import type { ResultsStore } from './resultsStore';
+import { SCORABLE } from './scorable';
 import type { WorkerClient } from './workerClient';
 
 export class StatusBar implements vscode.Disposable {
@@ -55,7 +56,7 @@ export class StatusBar implements vscode.Disposable {
         ? `v${this.worker.workerInfo.version}, pid ${this.worker.workerInfo.pid}`
         : 'not running'
     }\nClick to show the ranking.`;
-    if (this.job || r || (doc && /\.(jsonl|ndjson|csv|tsv)$/i.test(doc.fileName))) this.item.show();
+    if (this.job || r || (doc && SCORABLE.test(doc.fileName))) this.item.show();
     else this.item.hide();
   }
 

@@ -22,6 +22,17 @@ export function bucketOf(a: number, maxAbs: number): number {
   return a > 0 ? level : BUCKETS_PER_SIGN + level;
 }
 
+/** Background alpha per level (faintest first), and the red / blue of the two signs. */
+export const BUCKET_ALPHAS = [0.12, 0.24, 0.36, 0.5, 0.65] as const;
+export const RED_RGB = '230, 40, 40';
+export const BLUE_RGB = '40, 110, 230';
+
+/** The background colour of a bucket: the editor's decorations, and the ranking panel's .h0-.h9 (media/panel.css). */
+export function bucketColor(bucket: number): string {
+  const rgb = isRedBucket(bucket) ? RED_RGB : BLUE_RGB;
+  return `rgba(${rgb}, ${BUCKET_ALPHAS[bucket % BUCKETS_PER_SIGN]})`;
+}
+
 export function isRedBucket(bucket: number): boolean {
   return bucket >= 0 && bucket < BUCKETS_PER_SIGN;
 }

@@ -1,8 +1,11 @@
 /**
  * The shapes of experiment results that the charts and the report read: structural subsets of the engine's result
  * types (src/engine/experiments/*), so that this folder stays free of Node, VS Code and canvas imports and can be
- * bundled into the report webview as well as into the CLI.
+ * bundled into the report webview as well as into the CLI. The per-experiment shapes are looser than the engine's
+ * (they also read `memscore eval EXPERIMENT --out` JSON, which lacks some fields); what only the suite's report
+ * carries is taken from the engine's import-free src/engine/experiments/reportShape.ts.
  */
+import type { MislabeledResult, SuiteReportHead } from '../engine/experiments/reportShape';
 
 export interface RunsData {
   mean: number;
@@ -50,26 +53,11 @@ export interface NoiseData {
   curve?: { checked: number[]; found: Record<string, number[]> };
 }
 
-/** The "likely mislabeled" summary (src/engine/experiments/mislabeled.ts MislabeledResult). */
-export interface MislabeledData {
-  rows: number;
-  threshold: number;
-  lossAboveLog2: number;
-  wrong: number;
-  byLabel: { label: string; rows: number; lossAboveLog2: number; wrong: number }[];
-  top: { id: string; line: number; label: string; pred: string; prob: number; loss: number }[];
-}
+/** The "likely mislabeled" summary (src/engine/experiments/mislabeled.ts). */
+export type MislabeledData = Omit<MislabeledResult, 'seconds'>;
 
 /** What the worker's experiments request answers (src/engine/experiments/suite.ts SuiteReport). */
-export interface ReportData {
-  file: string;
-  rows: number;
-  classes: string[];
-  fields: { label: string; text: string[] };
-  featurizer: string;
-  test:
-    | { kind: 'file'; file: string; rows: number }
-    | { kind: 'holdout'; fraction: number; rows: number; trainRows: number };
+export interface ReportData extends SuiteReportHead {
   removal?: RemovalData;
   reduction?: ReductionData;
   stability?: StabilityData;
@@ -77,5 +65,4 @@ export interface ReportData {
   mislabeled?: MislabeledData;
   /** The label-noise experiment, run when a file of flipped ids was chosen (`file`). */
   noise?: NoiseData & { file?: string };
-  seconds: Record<string, number>;
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { cacheKey, contentHash, stableStringify } from '../../src/extension/cacheKey';
+import { cacheKey, contentHash, contentKeys, stableStringify } from '../../src/extension/cacheKey';
 import { queryRows, snippet } from '../../src/extension/paging';
 import { ProgressTracker, overallFraction } from '../../src/extension/progress';
 import { RowIndex } from '../../src/extension/rowIndex';
@@ -65,6 +66,13 @@ test('cacheKey: sha256 of content + settings, key order irrelevant, BOM ignored'
   assert.notEqual(k, cacheKey('a\nc\n', { solver: 'exact', l2: 0.001 }));
   assert.equal(contentHash('\uFEFFx'), contentHash('x'));
   assert.equal(stableStringify({ b: [1, { d: 1, c: undefined }], a: null }), '{"a":null,"b":[1,{"d":1}]}');
+  // The keys of results cached on disk: sha256 of content, NUL, settings JSON; both keys from one pass agree.
+  const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+  assert.equal(k, sha('a\nb\n\0{"l2":0.001,"solver":"exact"}'));
+  assert.deepEqual(contentKeys('\uFEFFa\nb\n', { solver: 'exact', l2: 0.001 }), {
+    key: k,
+    contentHash: sha('a\nb\n'),
+  });
 });
 
 test('rowIndex: binary search over scored rows, multi-line rows, skipped lines', () => {
@@ -161,6 +169,7 @@ test('pure extension modules do not import vscode', () => {
     'panelProtocol',
     'rowText',
     'histogram',
+    'scorable',
   ]) {
     const src = readFileSync(join(root, 'src/extension', `${f}.ts`), 'utf8');
     assert.doesNotMatch(src, /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);

@@ -1,24 +1,19 @@
 /** Field inference: when it is a guess the editor asks (quick pick); when it is clear-cut it stays silent. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { test } from 'node:test';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { inspectFields } from '../../src/engine/data/readDataset';
 import { describeChoice, validChoice } from '../../src/extension/fieldChoice';
 import { isTooLargeForEditor, largeFileNotice } from '../../src/extension/largeFiles';
 import { InspectRequest } from '../../src/protocol/messages';
+import { ensureWorkerBuilt, sharedSpam, stopAllWorkers, withWorker, writeJsonl } from './workerProcess';
 
-const root = resolve(__dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'memscore-fields-'));
+const jsonl = (name: string, rows: object[]): string => writeJsonl(dir, name, rows);
 
-function jsonl(name: string, rows: object[]): string {
-  const file = join(dir, name);
-  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  return file;
-}
+after(stopAllWorkers);
 
 const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
 /** n words, distinct per i (a field with few distinct values would look like a label). */
@@ -38,9 +33,8 @@ test('a named label and one long text field: clear-cut, no question', async () =
 });
 
 test('the shared spam data is clear-cut (subject is much shorter than text)', async (t) => {
-  const spam = resolve(root, '../shared/data/spam.train.jsonl');
   try {
-    const r = await inspectFields(spam);
+    const r = await inspectFields(sharedSpam);
     assert.deepEqual(r.inferred?.text, ['text']);
     assert.deepEqual(r.ambiguities, []);
   } catch (err) {
@@ -89,24 +83,16 @@ test('the worker answers memorization/inspect', async () => {
     'worker.jsonl',
     Array.from({ length: 20 }, (_, i) => ({ text: sentence(i, 12), label: i % 2 })),
   );
-  const proc = spawn(process.execPath, [join(root, 'dist/worker.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const connection = createMessageConnection(
-    new StreamMessageReader(proc.stdout!),
-    new StreamMessageWriter(proc.stdin!),
-  );
-  connection.listen();
-  try {
-    const r = await connection.sendRequest(InspectRequest, { file });
+  ensureWorkerBuilt();
+  await withWorker(async (w) => {
+    const r = await w.connection.sendRequest(InspectRequest, { file });
     assert.deepEqual(r.inferred?.text, ['text']);
     assert.equal(r.inferred?.label, 'label');
     await assert.rejects(
-      connection.sendRequest(InspectRequest, { file: join(dir, 'missing.jsonl') }),
+      w.connection.sendRequest(InspectRequest, { file: join(dir, 'missing.jsonl') }),
       /cannot read/,
     );
-  } finally {
-    connection.dispose();
-    proc.kill();
-  }
+  });
 });
 
 test('files above 50 MB get a notice saying why the editor shows no colors', () => {

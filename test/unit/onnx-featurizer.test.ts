@@ -3,8 +3,7 @@
 // cache, the CUDA fallback, attributions with a non-zero baseline against brute-force integrated gradients, and the
 // CLI end to end (a second run encodes nothing), plus the packaged layout without onnxruntime-node.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -38,6 +37,7 @@ import { featurizerOption } from '../../src/extension/featurizerSetting';
 import { InfoRequest, ScoreRequest } from '../../src/protocol/messages';
 import { maxAbs, maxAbsDiff } from './helpers';
 import { TINY_BERT_DIR, loadTinyBertWeights, tinyBertForward } from './tinyBertReference';
+import { withWorker, workerJs } from './workerProcess';
 
 const root = resolve(__dirname, '../..');
 const cli = join(root, 'dist/cli.js');
@@ -533,19 +533,10 @@ test(
 );
 
 test('onnx: the worker takes the backend setting and cache folder from the extension, and reports each stage', async () => {
-  const workerJs = join(root, 'dist/worker.js');
   assert.ok(existsSync(workerJs), 'npm run compile first');
   const cacheDir = mkdtempSync(join(tmpdir(), 'memscore-onnx-worker-'));
-  const proc = spawn(process.execPath, [workerJs], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, MEMORIZATION_BACKEND: 'cuda', MEMORIZATION_CACHE_DIR: cacheDir },
-  });
-  const connection = createMessageConnection(
-    new StreamMessageReader(proc.stdout!),
-    new StreamMessageWriter(proc.stdin!),
-  );
-  connection.listen();
-  try {
+  const env = { ...process.env, MEMORIZATION_BACKEND: 'cuda', MEMORIZATION_CACHE_DIR: cacheDir };
+  await withWorker(async ({ connection }) => {
     const info = await connection.sendRequest(InfoRequest, undefined);
     assert.equal(info.backendSetting, 'cuda');
     assert.match(info.available?.onnxruntime ?? '', /^onnxruntime-node [\d.]+ \(cpu/);
@@ -590,10 +581,7 @@ test('onnx: the worker takes the backend setting and cache folder from the exten
     const tip = backendTooltip(again.summary.backends, again.summary.backendNotes, info2, 'cuda');
     assert.match(tip, /^Featurizing: onnxruntime-node/);
     assert.match(tip, /Training, Hessian, scoring, attributions: js-float64/);
-  } finally {
-    connection.dispose();
-    proc.kill();
-  }
+  }, env);
 });
 
 test('onnx: extension helpers: featurizer setting and status-bar wording', () => {

@@ -13,7 +13,7 @@ import { DEFAULT_BINS, histogram, panelHistograms } from '../../src/extension/hi
 import { type PageSource, RowQuery, queryRows } from '../../src/extension/paging';
 import { MISLABELED_SORT, type PanelRow } from '../../src/extension/panelProtocol';
 import { FIELD_SEPARATOR, RowTextDecoder, snippet } from '../../src/extension/rowText';
-import { bucketOf, maxAbsAttribution } from '../../src/extension/tokenColors';
+import { BUCKET_COUNT, bucketColor, bucketOf, maxAbsAttribution } from '../../src/extension/tokenColors';
 import {
   type MiniDocument,
   type MiniElement,
@@ -135,6 +135,27 @@ test('rowText: snippet shortening keeps heat inside the cut; undecodable lines f
   assert.equal(snippet('a\n  b', 10), 'a b');
   assert.equal(snippet('x'.repeat(20), 5), 'xxxx…');
   assert.equal(snippet('x'.repeat(5), 5), 'xxxxx');
+});
+
+test("panel.css: the heat classes .h0-.h9 have the editor decorations' colours", () => {
+  const css = readFileSync(join(root, 'media/panel.css'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  /** Custom properties set by the rules whose selector list names `.h{b}`, and the .heat background. */
+  const props = new Map<string, Record<string, string>>();
+  for (const [, selectors, body] of css.matchAll(/([^{}]+)\{([^{}]*)\}/g))
+    for (const sel of selectors.split(',').map((x) => x.trim())) {
+      const got = props.get(sel) ?? {};
+      for (const decl of body.split(';')) {
+        const k = decl.indexOf(':');
+        if (k > 0) got[decl.slice(0, k).trim()] = decl.slice(k + 1).trim();
+      }
+      props.set(sel, got);
+    }
+  assert.equal(props.get('.heat')?.['background-color'], 'rgba(var(--heat-rgb), var(--heat-alpha))');
+  for (let b = 0; b < BUCKET_COUNT; b++) {
+    const p = props.get(`.h${b}`);
+    assert.ok(p, `.h${b} in panel.css`);
+    assert.equal(`rgba(${p['--heat-rgb']}, ${p['--heat-alpha']})`, bucketColor(b), `.h${b}`);
+  }
 });
 
 /** A synthetic scored dataset of n rows (JSONL lines and rows), deterministic. */

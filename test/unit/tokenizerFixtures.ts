@@ -20,6 +20,11 @@ export function bytesToUnicode(): string[] {
   return out;
 }
 
+/** A special added token (not normalized; `lstrip`: it eats the whitespace before it). */
+function added(id: number, content: string, lstrip = false): Json {
+  return { id, content, single_word: false, lstrip, rstrip: false, normalized: false, special: true };
+}
+
 const BYTE_MERGES = [
   'Ġ t',
   'h e',
@@ -64,15 +69,6 @@ export function byteLevelTokenizer(addPrefixSpace = false): Json {
   }
   const maskId = Object.keys(vocab).length;
   vocab['<mask>'] = maskId;
-  const added = (id: number, content: string, lstrip = false) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
   return {
     version: '1.0',
     truncation: null,
@@ -138,15 +134,6 @@ export function llamaStyleTokenizer(): Json {
     const tkn = m.split(' ').join('');
     if (!(tkn in vocab)) vocab[tkn] = Object.keys(vocab).length;
   }
-  const added = (id: number, content: string) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
   return {
     version: '1.0',
     truncation: null,

@@ -1,110 +1,51 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
-import {
-  type MessageConnection,
-  createMessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
-import {
-  ErrorCodes,
-  ExperimentsRequest,
-  InfoRequest,
-  ProgressNotification,
-  type ProgressParams,
-} from '../../src/protocol/messages';
+import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { ErrorCodes, ExperimentsRequest, InfoRequest } from '../../src/protocol/messages';
 import { rng } from './helpers';
 import { TINY_BERT_DIR } from './tinyBertReference';
+import {
+  COMMON,
+  HAM,
+  SPAM,
+  ensureWorkerBuilt,
+  responseError,
+  sharedSpam,
+  stopAllWorkers,
+  withWorker,
+  writeJsonl,
+} from './workerProcess';
 
-const root = resolve(__dirname, '../..');
-const workerJs = join(root, 'dist/worker.js');
-const sharedSpam = resolve(root, '../shared/data/spam.train.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'memscore-worker-experiments-'));
-
-interface Worker {
-  proc: ChildProcess;
-  connection: MessageConnection;
-  progress: ProgressParams[];
-  onProgress?: (p: ProgressParams) => void;
-  exited: Promise<void>;
-}
-
-const workers: Worker[] = [];
-
-function startWorker(): Worker {
-  const proc = spawn(process.execPath, [workerJs], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const connection = createMessageConnection(
-    new StreamMessageReader(proc.stdout!),
-    new StreamMessageWriter(proc.stdin!),
-  );
-  const w: Worker = {
-    proc,
-    connection,
-    progress: [],
-    exited: new Promise((res) => proc.once('exit', () => res())),
-  };
-  proc.stderr!.resume();
-  proc.once('exit', () => connection.dispose());
-  connection.onNotification(ProgressNotification, (p) => {
-    w.progress.push(p);
-    w.onProgress?.(p);
-  });
-  connection.onError(() => undefined);
-  connection.listen();
-  workers.push(w);
-  return w;
-}
-
-async function stopWorker(w: Worker): Promise<void> {
-  w.connection.dispose();
-  if (w.proc.exitCode === null && w.proc.signalCode === null) {
-    w.proc.kill('SIGKILL');
-    await w.exited;
-  }
-}
-
-const SPAM = ['free', 'money', 'win', 'cash', 'click', 'offer', 'cheap', 'prize', 'deal', 'bonus'];
-const HAM = ['meeting', 'agenda', 'lunch', 'team', 'report', 'tuesday', 'project', 'notes', 'review', 'call'];
-const COMMON = ['the', 'a', 'to', 'and', 'for', 'you', 'we', 'this', 'now', 'today', 'please', 'with'];
 
 /** Generated spam/ham rows with a `group` field the model never sees ('odd' rows use the other class's words). */
 function writeRows(name: string, n: number, words: number, seed: number): string {
   const r = rng(seed);
   const pick = (a: string[]) => a[Math.floor(r() * a.length)];
-  const lines = Array.from({ length: n }, (_, i) => {
+  const rows = Array.from({ length: n }, (_, i) => {
     const spam = i % 2 === 0;
     const odd = i % 9 === 4;
     const own = spam !== odd ? SPAM : HAM;
     const text = Array.from({ length: words }, () => (r() < 0.4 ? pick(own) : pick(COMMON))).join(' ');
-    return JSON.stringify({ id: `r${i}`, text, label: spam ? 'spam' : 'ham', group: odd ? 'odd' : 'plain' });
+    return { id: `r${i}`, text, label: spam ? 'spam' : 'ham', group: odd ? 'odd' : 'plain' };
   });
-  const file = join(dir, name);
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
+  return writeJsonl(dir, name, rows);
 }
 
 let small: string;
 
 before(() => {
-  if (!existsSync(workerJs)) {
-    const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-  }
+  ensureWorkerBuilt();
   small = writeRows('small.jsonl', 240, 12, 3);
 });
 
-after(async () => {
-  await Promise.all(workers.map(stopWorker));
-});
+after(stopAllWorkers);
 
-test('worker experiments: progress per experiment, then the report', async () => {
-  const w = startWorker();
-  try {
+test('worker experiments: progress per experiment, then the report', () =>
+  withWorker(async (w) => {
     const res = await w.connection.sendRequest(ExperimentsRequest, {
       jobId: 'exp-1',
       file: small,
@@ -142,14 +83,10 @@ test('worker experiments: progress per experiment, then the report', async () =>
       assert.ok(stages.has(s), `progress for ${s} (saw ${[...stages].join(', ')})`);
     const removal = w.progress.filter((p) => p.stage === 'removal');
     assert.equal(removal[removal.length - 1].done, removal[removal.length - 1].total);
-  } finally {
-    await stopWorker(w);
-  }
-});
+  }));
 
-test('worker experiments: a test file, and a missing typicality field is a data error', async () => {
-  const w = startWorker();
-  try {
+test('worker experiments: a test file, and a missing typicality field is a data error', () =>
+  withWorker(async (w) => {
     const test = writeRows('test.jsonl', 80, 12, 4);
     const res = await w.connection.sendRequest(ExperimentsRequest, {
       jobId: 'exp-2',
@@ -164,20 +101,12 @@ test('worker experiments: a test file, and a missing typicality field is a data 
         file: small,
         options: { typicality: { field: 'no_such_field' } },
       }),
-      (err: unknown) => {
-        assert.ok(err instanceof ResponseError, String(err));
-        assert.equal(err.code, ErrorCodes.dataError);
-        return true;
-      },
+      responseError(ErrorCodes.dataError),
     );
-  } finally {
-    await stopWorker(w);
-  }
-});
+  }));
 
-test('worker experiments: the configured featurizer (onnx:DIR) is the one the experiments use', async () => {
-  const w = startWorker();
-  try {
+test('worker experiments: the configured featurizer (onnx:DIR) is the one the experiments use', () =>
+  withWorker(async (w) => {
     const res = await w.connection.sendRequest(ExperimentsRequest, {
       jobId: 'exp-onnx',
       file: small,
@@ -191,14 +120,10 @@ test('worker experiments: the configured featurizer (onnx:DIR) is the one the ex
     assert.equal(res.report.featurizer, `onnx:${TINY_BERT_DIR}`);
     assert.equal(res.report.rows, 240);
     assert.equal(res.report.stability?.pairs.length, 1);
-  } finally {
-    await stopWorker(w);
-  }
-});
+  }));
 
-test('worker experiments: cancel mid-way answers cancelled quickly; the worker keeps serving', async () => {
-  const w = startWorker();
-  try {
+test('worker experiments: cancel mid-way answers cancelled quickly; the worker keeps serving', () =>
+  withWorker(async (w) => {
     // Large enough that the removal experiment is still running when the first removal progress arrives.
     const file = existsSync(sharedSpam) ? sharedSpam : writeRows('large.jsonl', 8000, 40, 8);
     const cts = new CancellationTokenSource();
@@ -223,11 +148,7 @@ test('worker experiments: cancel mid-way answers cancelled quickly; the worker k
         },
         cts.token,
       ),
-      (err: unknown) => {
-        assert.ok(err instanceof ResponseError, String(err));
-        assert.equal(err.code, ErrorCodes.cancelled);
-        return true;
-      },
+      responseError(ErrorCodes.cancelled),
     );
     assert.ok(cancelledAt > 0, 'cancelled during the removal experiment');
     const latency = Date.now() - cancelledAt;
@@ -247,7 +168,4 @@ test('worker experiments: cancel mid-way answers cancelled quickly; the worker k
       options: { stability: { seeds: 2 } },
     });
     assert.equal(res.report.stability?.pairs.length, 1);
-  } finally {
-    await stopWorker(w);
-  }
-});
+  }));

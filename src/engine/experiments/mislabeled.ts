@@ -6,36 +6,12 @@
  */
 import { probabilities } from '../model/linearHead';
 import { type ExperimentControl, type Prepared, fitHead, yieldNow } from './prepare';
+import type { MislabeledResult } from './reportShape';
+
+export type { MislabeledResult, MislabeledRow } from './reportShape';
 
 /** Loss threshold: -log P(label|x) > log 2 exactly when P(label|x) < 0.5. */
 export const LOSS_THRESHOLD = Math.LN2;
-
-export interface MislabeledRow {
-  id: string;
-  /** 1-based line of the row in the file. */
-  line: number;
-  label: string;
-  pred: string;
-  /** P(label|x) under the head trained on all rows. */
-  prob: number;
-  /** Training loss -log P(label|x). */
-  loss: number;
-}
-
-export interface MislabeledResult {
-  rows: number;
-  /** log 2. */
-  threshold: number;
-  /** Rows with a training loss above log 2, i.e. P(label|x) < 0.5. */
-  lossAboveLog2: number;
-  /** Rows predicted as another class than their label. */
-  wrong: number;
-  /** The same counts per given label. */
-  byLabel: { label: string; rows: number; lossAboveLog2: number; wrong: number }[];
-  /** The rows with the largest training loss, largest first (ties: file order). */
-  top: MislabeledRow[];
-  seconds: number;
-}
 
 export const DEFAULT_MISLABELED_TOP = 10;
 

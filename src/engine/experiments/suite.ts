@@ -13,6 +13,7 @@ import { type StabilityResult, stabilityExperiment } from './stability';
 import { type TypicalityResult, typicalityExperiment } from './typicality';
 import { type MislabeledResult, mislabeledSummary } from './mislabeled';
 import { type NoiseResult, noiseExperiment } from './noise';
+import type { SuiteReportHead } from './reportShape';
 
 /** The featurizer options (featurizer: onnx:DIR, onnxLayer, backend, cacheDir...) are those of scoring. */
 export interface SuiteOptions extends FeaturizerOptions {
@@ -37,24 +38,13 @@ export interface SuiteOptions extends FeaturizerOptions {
   noise?: { flipped: string[]; file?: string; folds?: number };
 }
 
-export interface SuiteReport {
-  file: string;
-  rows: number;
-  classes: string[];
-  fields: { label: string; text: string[] };
-  featurizer: string;
-  /** Where the removal experiment's test accuracy comes from. */
-  test:
-    | { kind: 'file'; file: string; rows: number }
-    | { kind: 'holdout'; fraction: number; rows: number; trainRows: number };
+export interface SuiteReport extends SuiteReportHead {
   removal?: RemovalResult;
   reduction?: ReductionResult;
   stability?: StabilityResult;
   typicality?: TypicalityResult;
   mislabeled?: MislabeledResult;
   noise?: NoiseResult & { file?: string };
-  /** Wall-clock seconds per part. */
-  seconds: Record<string, number>;
 }
 
 export const DEFAULT_HOLDOUT = 0.2;

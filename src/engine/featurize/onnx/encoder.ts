@@ -55,6 +55,12 @@ export class OnnxEncoder {
       );
   }
 
+  /** Forgets the runs so far (stats and recorded feeds), e.g. a probe run that was not the rows' work. */
+  resetStats(): void {
+    Object.assign(this.stats, { runs: 0, rows: 0, tokens: 0, paddedTokens: 0, runSeconds: 0 });
+    this.recorded.length = 0;
+  }
+
   /** Hidden size from the output's static shape, if the export declares it. */
   declaredDim(): number | undefined {
     const m = this.session.outputMetadata.find((o) => o.name === this.output);

@@ -37,7 +37,7 @@ export async function sharedOnnxFeaturizer(options: OnnxFeaturizerOptions): Prom
     }
   }
   // The previous featurizer is not released here: a job may still be running on it; it goes with its last user.
-  const featurizer = OnnxFeaturizer.create(options);
+  const featurizer = OnnxFeaturizer.create(options, exp);
   last = { key, featurizer };
   try {
     return await featurizer;

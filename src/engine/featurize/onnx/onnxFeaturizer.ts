@@ -67,7 +67,6 @@ export class OnnxFeaturizer implements Featurizer {
   };
 
   private constructor(
-    readonly exportDir: ExportDir,
     readonly tokenizer: OnnxTokenizer,
     readonly encoder: OnnxEncoder,
     readonly dim: number,
@@ -82,9 +81,12 @@ export class OnnxFeaturizer implements Featurizer {
     this.name = `onnx:${dirArg}`;
   }
 
-  static async create(options: OnnxFeaturizerOptions): Promise<OnnxFeaturizer> {
+  /** `exp`: the export folder as read already by the caller (sharedOnnxFeaturizer keys on it), else read here. */
+  static async create(
+    options: OnnxFeaturizerOptions,
+    exp: ExportDir = readExportDir(options.dir),
+  ): Promise<OnnxFeaturizer> {
     const ort = loadOnnxRuntime();
-    const exp = readExportDir(options.dir);
     const tokenizer = await loadTokenizer(dirname(exp.tokenizer));
     const modelLimit = Math.min(
       sane(tokenizer.modelMaxLength) ?? Infinity,
@@ -136,7 +138,6 @@ export class OnnxFeaturizer implements Featurizer {
       notes.push(`feature cache: ${cache.root} (about 20 + 4*T*${dim} bytes per row of T tokens)`);
     }
     const f = new OnnxFeaturizer(
-      exp,
       tokenizer,
       encoder,
       dim,
@@ -149,8 +150,7 @@ export class OnnxFeaturizer implements Featurizer {
       options.dir,
     );
     // Fresh session runs only from here on (the dim probe is not the rows' work).
-    encoder.stats.runs = 0;
-    encoder.stats.rows = 0;
+    encoder.resetStats();
     return f;
   }
 

@@ -285,6 +285,21 @@ function alignByEditDistance(
   }
 }
 
+/** The letter a unit is normalized between (HfOnnxTokenizer.normalizeUnit). */
+const UNIT_ANCHOR = 'a';
+
+/**
+ * What the normalizer makes of one anchor letter (`pre`) and what a second one adds after it (`tail`), or null when
+ * two anchors do not normalize to the first one's result followed by a non-empty rest (then units are normalized
+ * alone). The same for every unit, so computed once per tokenizer.
+ */
+function anchorOf(norm: (s: string) => string): { pre: string; tail: string } | null {
+  const pre = norm(UNIT_ANCHOR);
+  const both = norm(UNIT_ANCHOR + UNIT_ANCHOR);
+  const tail = both.startsWith(pre) ? both.slice(pre.length) : '';
+  return tail ? { pre, tail } : null;
+}
+
 class HfOnnxTokenizer implements OnnxTokenizer {
   readonly modelType: string;
   readonly vocabSize: number;
@@ -304,6 +319,8 @@ class HfOnnxTokenizer implements OnnxTokenizer {
   private readonly rawSplitter: string[] = [];
   private readonly normSplitter: string[] = [];
   private readonly normalizeFn: ((s: string) => string) | null;
+  /** The normalization of the anchor letter and what a second one adds after it (see normalizeUnit), if usable. */
+  private readonly unitAnchor: { pre: string; tail: string } | null;
   private readonly unitCache = new Map<string, string>();
   private readonly splitIndex = new Map<string[], Map<string, string[]>>();
   private readonly byteLevel: boolean;
@@ -336,6 +353,7 @@ class HfOnnxTokenizer implements OnnxTokenizer {
       this.added.push(spec);
     }
     this.normalizeFn = this.makeNormalize(tokenizerConfig);
+    this.unitAnchor = this.normalizeFn ? anchorOf(this.normalizeFn) : null;
     for (const a of this.added) {
       this.addedByContent.set(a.content, a);
       if (a.normalized && this.tk.normalizer) {
@@ -485,13 +503,11 @@ class HfOnnxTokenizer implements OnnxTokenizer {
    * anchors do not survive normalization unchanged.
    */
   private normalizeUnit(u: string, norm: (s: string) => string): string {
-    const A = 'a';
-    const pre = norm(A);
-    const both = norm(A + A);
-    if (both.startsWith(pre)) {
-      const tail = both.slice(pre.length);
-      const full = norm(A + u + A);
-      if (tail && full.startsWith(pre) && full.endsWith(tail) && full.length >= pre.length + tail.length)
+    const anchor = this.unitAnchor;
+    if (anchor) {
+      const { pre, tail } = anchor;
+      const full = norm(UNIT_ANCHOR + u + UNIT_ANCHOR);
+      if (full.startsWith(pre) && full.endsWith(tail) && full.length >= pre.length + tail.length)
         return full.slice(pre.length, full.length - tail.length);
     }
     return norm(u);
