@@ -19,6 +19,8 @@ export class StatusBar implements vscode.Disposable {
     this.item.name = 'Memorization';
     this.subs = [
       vscode.window.onDidChangeActiveTextEditor(() => this.update()),
+      // A file above 50 MB never becomes a text editor for extensions: follow the active tab too.
+      vscode.window.tabGroups.onDidChangeTabs(() => this.update()),
       store.onDidChange(() => this.update()),
       worker.onDidChangeState(() => this.update()),
     ];
@@ -31,8 +33,11 @@ export class StatusBar implements vscode.Disposable {
   }
 
   update(): void {
-    const doc = vscode.window.activeTextEditor?.document;
-    const r = doc ? this.store.get(doc.uri) : undefined;
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const uri =
+      vscode.window.activeTextEditor?.document.uri ??
+      (tab instanceof vscode.TabInputText ? tab.uri : undefined);
+    const r = uri ? this.store.get(uri) : undefined;
     let state: string;
     let icon = '$(beaker)';
     if (this.job) {
@@ -56,7 +61,7 @@ export class StatusBar implements vscode.Disposable {
         ? `v${this.worker.workerInfo.version}, pid ${this.worker.workerInfo.pid}`
         : 'not running'
     }\nClick to show the ranking.`;
-    if (this.job || r || (doc && SCORABLE.test(doc.fileName))) this.item.show();
+    if (this.job || r || (uri && SCORABLE.test(uri.fsPath))) this.item.show();
     else this.item.hide();
   }
 

@@ -69,7 +69,8 @@ export async function startCodeServer({ node, entry, vsix, tmp, workspace }) {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`code-server exited early (${proc.exitCode}); see ${logFile}`);
+    if (proc.exitCode !== null)
+      throw new Error(`code-server exited early (${proc.exitCode}); see ${logFile}`);
     try {
       const r = await fetch(`${url}/healthz`);
       if (r.ok) break;

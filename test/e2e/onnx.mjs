@@ -18,69 +18,33 @@
  * .e2e-artifacts/: onnx-editor.png, onnx-hover.png (the hover on "believ"), onnx-truncated.png (onnx-failure.png on
  * failure).
  */
-import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startCodeServer, stopProcessGroup } from './codeServer.mjs';
-import { ensureChromium, ensureCodeServer, packageExtension } from './setup.mjs';
+import {
+  ARTIFACTS,
+  DATA,
+  Harness,
+  ROOT,
+  acceptFieldPick,
+  palette,
+  quickOpen,
+  readJsonl,
+  runCli,
+  runContextMenu,
+  sec,
+  sleep,
+  treeItem as treeItemOf,
+  waitStatus,
+} from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CACHE = path.join(ROOT, '.e2e-cache');
-const ARTIFACTS = path.join(ROOT, '.e2e-artifacts');
 const MODEL = path.join(ROOT, 'test', 'fixtures', 'tiny-bert');
-const SPAM = path.resolve(ROOT, '..', 'shared', 'data', 'spam.train.jsonl');
+const SPAM = path.join(DATA, 'spam.train.jsonl');
 const FILE = 'subwords.jsonl';
 const MAX_LENGTH = 64; // tiny-bert's max_position_embeddings: [CLS] + 62 pieces + [SEP]
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
-const t0 = Date.now();
-const timings = {};
-const results = [];
-const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function timed(name, fn) {
-  const s = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[name] = Date.now() - s;
-  }
-}
-
-/** A named check: records pass/fail; a failure stops the run (later steps depend on earlier ones). */
-async function check(name, fn) {
-  const s = Date.now();
-  try {
-    const detail = await fn();
-    results.push({ name, ok: true });
-    console.log(`  ✔ ${name} (${sec(Date.now() - s)})${detail ? ` — ${detail}` : ''}`);
-    return detail;
-  } catch (err) {
-    results.push({ name, ok: false });
-    console.log(`  ✘ ${name} (${sec(Date.now() - s)})`);
-    throw new Error(`${name}: ${err instanceof Error ? err.message : err}`);
-  }
-}
+const h = new Harness({ tag: 'onnx', tmpPrefix: 'memorization-e2e-onnx-', failureShot: 'onnx-failure.png' });
+const check = (name, fn) => h.check(name, fn);
+const timings = h.timings;
 
 /** Words of the fixture's vocabulary that are one piece each (so the 63rd word is where 64 tokens end). */
 const POS = [
@@ -137,21 +101,19 @@ function writeDataset(file) {
 function independentCli(file, lines) {
   const out = path.join(path.dirname(file), '..', 'cli-scores.jsonl');
   const summary = path.join(path.dirname(file), '..', 'cli-summary.json');
-  const s = Date.now();
-  execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'dist', 'cli.js'), 'score', file, '--featurizer', `onnx:${MODEL}`, '--no-cache'].concat([
-      '--out',
-      out,
-      '--summary',
-      summary,
-    ]),
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const ms = Date.now() - s;
+  const ms = runCli([
+    'score',
+    file,
+    '--featurizer',
+    `onnx:${MODEL}`,
+    '--no-cache',
+    '--out',
+    out,
+    '--summary',
+    summary,
+  ]);
   const byLine = new Map();
-  for (const l of readFileSync(out, 'utf8').trim().split('\n')) {
-    const r = JSON.parse(l);
+  for (const r of readJsonl(out)) {
     const raw = lines[r.line - 1];
     byLine.set(r.line, {
       tokens: (r.tokens ?? []).filter((t) => t.a !== 0).map((t) => raw.slice(t.start, t.end)),
@@ -252,334 +214,205 @@ function dimmedText(page) {
   });
 }
 
-async function main() {
-  // ---- setup (cached) ----
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'memorization-e2e-onnx-'));
-  const setup = await timed('setup', async () => {
-    await timed('apt (chromium, libkrb5-dev)', async () => ensureChromium());
-    const cs = await timed('code-server install', async () => ensureCodeServer(CACHE));
-    // A private .vsix: another e2e run may be packaging .e2e-cache/ext.vsix at the same time.
-    const vsix = await timed('package (platform vsix)', async () => packageExtension(ROOT, tmp));
-    return { ...cs, vsix };
+await h.run(async () => {
+  const setup = await h.setup();
+  const workspace = h.workspace;
+  h.workspaceSettings({
+    'memorization.featurizer': `onnx:${MODEL}`,
+    // The long row wraps, so its cut-off tail is on screen too.
+    'editor.wordWrap': 'on',
+    'editor.minimap.enabled': false,
+    // The top rows' Problems entries span their whole line and would add their range to the hover's highlight,
+    // which is read to check the token's range.
+    'problems.visibility': false,
   });
-  console.log(`[e2e onnx] setup done in ${sec(timings.setup)}`);
-
-  const workspace = path.join(tmp, 'workspace');
-  mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(
-    path.join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify(
-      {
-        'memorization.featurizer': `onnx:${MODEL}`,
-        // The long row wraps, so its cut-off tail is on screen too.
-        'editor.wordWrap': 'on',
-        'editor.minimap.enabled': false,
-        // The top rows' Problems entries span their whole line and would add their range to the hover's highlight,
-        // which is read to check the token's range.
-        'problems.visibility': false,
-      },
-      null,
-      2,
-    ),
-  );
   // User settings: no chat side bar or welcome page, so the editor has the width (the screenshots).
-  mkdirSync(path.join(tmp, 'user-data', 'User'), { recursive: true });
-  writeFileSync(
-    path.join(tmp, 'user-data', 'User', 'settings.json'),
-    JSON.stringify({
-      'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      'chat.disableAIFeatures': true,
-      'workbench.startupEditor': 'none',
-    }),
-  );
+  h.userSettings({
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'workbench.startupEditor': 'none',
+  });
   const file = path.join(workspace, FILE);
   const data = writeDataset(file);
   const haveSpam = existsSync(SPAM);
   if (haveSpam) copyFileSync(SPAM, path.join(workspace, path.basename(SPAM)));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  rmSync(path.join(ARTIFACTS, 'onnx-failure.png'), { force: true });
 
-  const cli = await timed('cli score', async () => independentCli(file, data.lines));
-  console.log(
-    `[e2e onnx] CLI (onnx featurizer) on ${FILE}: ${sec(cli.ms)}, featurizing ${cli.backends.featurizing}`,
+  const cli = await h.timed('cli score', async () => independentCli(file, data.lines));
+  h.log(`CLI (onnx featurizer) on ${FILE}: ${sec(cli.ms)}, featurizing ${cli.backends.featurizing}`);
+
+  const page = await h.launch(setup);
+  const treeItem = treeItemOf(page, FILE);
+  await check('workbench opens with the dataset in the explorer', async () => {
+    await treeItem.waitFor({ state: 'visible', timeout: 60_000 });
+  });
+
+  let scoreStart = 0;
+  await check('explorer context menu runs "Score memorization"', async () => {
+    const { tries, clickedAt } = await runContextMenu(page, treeItem, 'Score memorization');
+    scoreStart = clickedAt;
+    return `${tries} right-click(s)`;
+  });
+
+  /** Waits for the status bar's "N rows scored · onnx cpu|cuda"; an error notification fails at once. */
+  const waitScored = async (rows, timeout, opts) => {
+    const text = await waitStatus(page, new RegExp(`Memorization: ${rows} rows scored`), timeout, opts);
+    if (!/· onnx (cpu|cuda)$/.test(text))
+      throw new Error(`status bar does not name the onnx backend: ${text}`);
+    return text;
+  };
+
+  await check('scoring completes and the status bar says the onnx backend ran', async () => {
+    await quickOpen(page, FILE);
+    const text = await waitScored(data.lines.length, 120_000);
+    timings['editor score (40 rows)'] = Date.now() - scoreStart;
+    return `${text} (CLI: ${cli.backends.featurizing})`;
+  });
+
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  let boxes = [];
+  await check('the editor colors the tokens of every row under test', async () => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      boxes = await rendered(page, {});
+      if (['subword', 'accent', 'escaped', 'long'].every((id) => boxes.some((b) => b.id === id))) break;
+      if (Date.now() > deadline)
+        throw new Error(`colored boxes only on rows ${[...new Set(boxes.map((b) => b.id))].join(', ')}`);
+      await sleep(300);
+    }
+    return `${boxes.length} colored token boxes in view`;
+  });
+
+  await check(
+    'colored boxes cover exactly the characters of the tokens (as the CLI reports them)',
+    async () => {
+      let n = 0;
+      for (const [line, id] of [
+        [1, 'subword'],
+        [2, 'accent'],
+        [3, 'escaped'],
+      ]) {
+        const got = boxes.filter((b) => b.id === id);
+        const why = matchBoxes(got, cli.byLine.get(line).tokens);
+        if (why) throw new Error(`row ${id}: ${why}`);
+        n += got.length;
+      }
+      const raw = boxes.find((b) => b.id === 'accent' && b.text === 'café');
+      const escaped = boxes.find((b) => b.id === 'escaped' && b.text === 'caf\\u00e9');
+      if (!raw || !escaped) throw new Error(`café raw ${!!raw}, escaped ${!!escaped}`);
+      await editor.screenshot({ path: path.join(ARTIFACTS, 'onnx-editor.png') });
+      return `${n} boxes on rows 1-3 match; "café" raw and the 9 raw characters "caf\\u00e9" are one token each`;
+    },
   );
 
-  let server;
-  let context;
-  let page;
-  try {
-    server = await timed('code-server start', () =>
-      startCodeServer({ node: setup.node, entry: setup.entry, vsix: setup.vsix, tmp, workspace }),
-    );
-    console.log(`[e2e onnx] code-server at ${server.url} (log ${server.logFile})`);
-    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1400, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('dialog', (d) => d.dismiss().catch(() => {}));
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-
-    const treeItem = page.getByRole('treeitem', { name: FILE }).first();
-    await check('workbench opens with the dataset in the explorer', async () => {
-      await treeItem.waitFor({ state: 'visible', timeout: 60_000 });
-    });
-
-    let scoreStart = 0;
-    await check('explorer context menu runs "Score memorization"', async () => {
-      const item = page.getByRole('menuitem', { name: 'Score memorization', exact: true });
-      const deadline = Date.now() + 60_000;
-      let tries = 0;
-      for (;;) {
-        tries++;
-        await treeItem.click({ button: 'right' });
-        try {
-          await item.waitFor({ state: 'visible', timeout: 2500 });
-          break;
-        } catch {
-          await page.keyboard.press('Escape');
-          if (Date.now() > deadline) throw new Error(`menu item did not appear after ${tries} tries`);
-          await sleep(1000);
-        }
+  /** Hovers the character at `index` of row `id`'s rendered text: the hover's text and highlighted range. */
+  const hoverChar = async (id, index, hasText) => {
+    const chars = await rendered(page, { row: id });
+    const c = chars[index];
+    const hover = page.locator('.monaco-hover', { hasText });
+    for (let attempt = 0; ; attempt++) {
+      await page.mouse.move(5, 5);
+      await page.keyboard.press('Escape');
+      await sleep(300);
+      await page.mouse.move(c.x - 3, c.y);
+      await page.mouse.move(c.x, c.y, { steps: 3 });
+      try {
+        await hover.first().waitFor({ state: 'visible', timeout: 5000 });
+        break;
+      } catch {
+        if (attempt >= 2)
+          throw new Error(`no hover with "${hasText}" over "${chars.map((x) => x.ch).join('')}"[${index}]`);
       }
-      await item.hover();
-      await sleep(200);
-      scoreStart = Date.now();
-      await item.click();
-      await sleep(1000);
-      if (await item.isVisible()) {
-        await item.focus();
-        await page.keyboard.press('Enter');
-        await item.waitFor({ state: 'hidden', timeout: 5000 });
+    }
+    await sleep(200);
+    const text = (await hover.first().innerText()).replace(/\s+/g, ' ').trim();
+    const highlight = await rendered(page, { selector: '.view-overlays .hoverHighlight' });
+    return { text, highlight: highlight.join('|') };
+  };
+
+  await check(
+    'hovering each piece of "unbelievably" shows that piece, on exactly its characters',
+    async () => {
+      const rowText = (await rendered(page, { row: 'subword' })).map((c) => c.ch).join('');
+      const at = rowText.indexOf('unbelievably');
+      if (at < 0) throw new Error(`"unbelievably" not rendered: ${rowText}`);
+      const out = [];
+      for (const [piece, offset] of [
+        ['un', 0],
+        ['believ', 2],
+        ['ably', 8],
+      ]) {
+        // The middle character of the piece.
+        const h = await hoverChar('subword', at + offset + Math.floor(piece.length / 2), 'attribution');
+        if (!h.text.includes(`Token "${piece}"`)) throw new Error(`hover over "${piece}": ${h.text}`);
+        if (h.highlight !== piece) throw new Error(`hover over "${piece}" highlights "${h.highlight}"`);
+        if (!/attribution -?[\d.]+(e[+-]?\d+)?/.test(h.text))
+          throw new Error(`hover lacks a value: ${h.text}`);
+        if (!h.text.includes('word of 3 pieces "un believ ably"'))
+          throw new Error(`hover lacks the word: ${h.text}`);
+        if (piece === 'believ') await page.screenshot({ path: path.join(ARTIFACTS, 'onnx-hover.png') });
+        // The same value as the CLI's for that piece (the hover shows 4 decimals or 4 significant digits).
+        const shown = Number(/attribution (\S+)/.exec(h.text)[1]);
+        const cliA = cli.byLine.get(1).attribution.get(piece);
+        if (!(Math.abs(shown - cliA) <= Math.max(5e-5, 1e-3 * Math.abs(cliA))))
+          throw new Error(`hover over "${piece}" says ${shown}, the CLI ${cliA}`);
+        out.push(`${piece} ${shown}`);
       }
-      return `${tries} right-click(s)`;
+      return out.join(', ');
+    },
+  );
+
+  await check('hovering the JSON-escaped café highlights the 9 raw characters caf\\u00e9', async () => {
+    const rowText = (await rendered(page, { row: 'escaped' })).map((c) => c.ch).join('');
+    const at = rowText.indexOf('caf\\u00e9');
+    if (at < 0) throw new Error(`"caf\\u00e9" not rendered: ${rowText}`);
+    const h = await hoverChar('escaped', at + 4, 'attribution');
+    if (!h.text.includes('Token "café"')) throw new Error(`hover: ${h.text}`);
+    if (h.highlight !== 'caf\\u00e9') throw new Error(`highlight "${h.highlight}" (hover: ${h.text})`);
+    return h.text.slice(0, 60);
+  });
+  await page.mouse.move(5, 5);
+  await page.keyboard.press('Escape');
+
+  await check(`text beyond ${MAX_LENGTH} tokens is dimmed as not scored`, async () => {
+    const want = cli.byLine.get(4).truncated;
+    if (!want.startsWith(`${data.firstCutWord} `))
+      throw new Error(
+        `CLI's truncated text starts "${want.slice(0, 20)}", expected word ${data.firstCutWord}`,
+      );
+    const dim = await dimmedText(page);
+    if (dim.text !== want) throw new Error(`dimmed "${dim.text}", expected "${want}"`);
+    // The pieces before the cut are colored, nothing of the cut-off tail is.
+    const colored = boxes.filter((b) => b.id === 'long');
+    const why = matchBoxes(colored, cli.byLine.get(4).tokens);
+    if (why) throw new Error(`long row: ${why}`);
+    const overlaps = (a, r) =>
+      a.x < r.x + r.w - 1 && r.x < a.x + a.w - 1 && a.y < r.y + r.h - 1 && r.y < a.y + a.h - 1;
+    const inTail = colored.filter((b) => dim.rects.some((r) => overlaps(b, r)));
+    if (inTail.length) throw new Error(`colored in the cut-off tail: ${inTail.map((b) => b.text).join(' ')}`);
+    const hover = page.locator('.monaco-hover', { hasText: 'Not scored' });
+    const first = dim.rects[0];
+    const x = first.x + Math.min(first.w / 2, 30);
+    const y = first.y + first.h / 2;
+    await page.mouse.move(x - 3, y);
+    await page.mouse.move(x, y, { steps: 3 });
+    await hover.first().waitFor({ state: 'visible', timeout: 8000 });
+    await editor.screenshot({ path: path.join(ARTIFACTS, 'onnx-truncated.png') });
+    return `${want.split(' ').length} words dimmed from "${data.firstCutWord}", hover says "Not scored"`;
+  });
+  await page.mouse.move(5, 5);
+  await page.keyboard.press('Escape');
+
+  if (haveSpam) {
+    await check('the shared spam data (4,000 rows) scores with the model from the editor', async () => {
+      const name = path.basename(SPAM);
+      await quickOpen(page, name);
+      await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
+      const s = Date.now();
+      await palette(page, 'Memorization: Score memorization', { settle: 0 });
+      // When the fields are a guess the extension asks once: accept what it proposes.
+      const text = await waitScored(4000, 180_000, { onTick: () => acceptFieldPick(page) });
+      timings['editor score (spam, 4000 rows)'] = Date.now() - s;
+      return `${text} in ${sec(Date.now() - s)}`;
     });
-
-    const openFile = async (name) => {
-      await page.keyboard.press('Control+P');
-      await page.keyboard.type(name);
-      await sleep(500);
-      await page.keyboard.press('Enter');
-      await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
-    };
-    const errorToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Error' });
-    /** Waits for the status bar's "N rows scored · onnx cpu|cuda"; an error notification fails at once. */
-    const waitScored = async (rows, timeout) => {
-      const status = page.locator('.statusbar-item', {
-        hasText: new RegExp(`Memorization: ${rows} rows scored`),
-      });
-      const deadline = Date.now() + timeout;
-      while (!(await status.first().isVisible())) {
-        if (await errorToast.first().isVisible())
-          throw new Error((await errorToast.first().innerText()).replace(/\s+/g, ' '));
-        if (Date.now() > deadline) throw new Error(`no "${rows} rows scored" in the status bar`);
-        await sleep(250);
-      }
-      const text = (await status.first().innerText()).replace(/\s+/g, ' ').trim();
-      if (!/· onnx (cpu|cuda)$/.test(text))
-        throw new Error(`status bar does not name the onnx backend: ${text}`);
-      return text;
-    };
-
-    await check('scoring completes and the status bar says the onnx backend ran', async () => {
-      await openFile(FILE);
-      const text = await waitScored(data.lines.length, 120_000);
-      timings['editor score (40 rows)'] = Date.now() - scoreStart;
-      return `${text} (CLI: ${cli.backends.featurizing})`;
-    });
-
-    const editor = page.locator('.editor-group-container .monaco-editor').first();
-    let boxes = [];
-    await check('the editor colors the tokens of every row under test', async () => {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        boxes = await rendered(page, {});
-        if (['subword', 'accent', 'escaped', 'long'].every((id) => boxes.some((b) => b.id === id))) break;
-        if (Date.now() > deadline)
-          throw new Error(`colored boxes only on rows ${[...new Set(boxes.map((b) => b.id))].join(', ')}`);
-        await sleep(300);
-      }
-      return `${boxes.length} colored token boxes in view`;
-    });
-
-    await check(
-      'colored boxes cover exactly the characters of the tokens (as the CLI reports them)',
-      async () => {
-        let n = 0;
-        for (const [line, id] of [
-          [1, 'subword'],
-          [2, 'accent'],
-          [3, 'escaped'],
-        ]) {
-          const got = boxes.filter((b) => b.id === id);
-          const why = matchBoxes(got, cli.byLine.get(line).tokens);
-          if (why) throw new Error(`row ${id}: ${why}`);
-          n += got.length;
-        }
-        const raw = boxes.find((b) => b.id === 'accent' && b.text === 'café');
-        const escaped = boxes.find((b) => b.id === 'escaped' && b.text === 'caf\\u00e9');
-        if (!raw || !escaped) throw new Error(`café raw ${!!raw}, escaped ${!!escaped}`);
-        await editor.screenshot({ path: path.join(ARTIFACTS, 'onnx-editor.png') });
-        return `${n} boxes on rows 1-3 match; "café" raw and the 9 raw characters "caf\\u00e9" are one token each`;
-      },
-    );
-
-    /** Hovers the character at `index` of row `id`'s rendered text: the hover's text and highlighted range. */
-    const hoverChar = async (id, index, hasText) => {
-      const chars = await rendered(page, { row: id });
-      const c = chars[index];
-      const hover = page.locator('.monaco-hover', { hasText });
-      for (let attempt = 0; ; attempt++) {
-        await page.mouse.move(5, 5);
-        await page.keyboard.press('Escape');
-        await sleep(300);
-        await page.mouse.move(c.x - 3, c.y);
-        await page.mouse.move(c.x, c.y, { steps: 3 });
-        try {
-          await hover.first().waitFor({ state: 'visible', timeout: 5000 });
-          break;
-        } catch {
-          if (attempt >= 2)
-            throw new Error(`no hover with "${hasText}" over "${chars.map((x) => x.ch).join('')}"[${index}]`);
-        }
-      }
-      await sleep(200);
-      const text = (await hover.first().innerText()).replace(/\s+/g, ' ').trim();
-      const highlight = await rendered(page, { selector: '.view-overlays .hoverHighlight' });
-      return { text, highlight: highlight.join('|') };
-    };
-
-    await check(
-      'hovering each piece of "unbelievably" shows that piece, on exactly its characters',
-      async () => {
-        const rowText = (await rendered(page, { row: 'subword' })).map((c) => c.ch).join('');
-        const at = rowText.indexOf('unbelievably');
-        if (at < 0) throw new Error(`"unbelievably" not rendered: ${rowText}`);
-        const out = [];
-        for (const [piece, offset] of [
-          ['un', 0],
-          ['believ', 2],
-          ['ably', 8],
-        ]) {
-          // The middle character of the piece.
-          const h = await hoverChar('subword', at + offset + Math.floor(piece.length / 2), 'attribution');
-          if (!h.text.includes(`Token "${piece}"`)) throw new Error(`hover over "${piece}": ${h.text}`);
-          if (h.highlight !== piece) throw new Error(`hover over "${piece}" highlights "${h.highlight}"`);
-          if (!/attribution -?[\d.]+(e[+-]?\d+)?/.test(h.text))
-            throw new Error(`hover lacks a value: ${h.text}`);
-          if (!h.text.includes('word of 3 pieces "un believ ably"'))
-            throw new Error(`hover lacks the word: ${h.text}`);
-          if (piece === 'believ') await page.screenshot({ path: path.join(ARTIFACTS, 'onnx-hover.png') });
-          // The same value as the CLI's for that piece (the hover shows 4 decimals or 4 significant digits).
-          const shown = Number(/attribution (\S+)/.exec(h.text)[1]);
-          const cliA = cli.byLine.get(1).attribution.get(piece);
-          if (!(Math.abs(shown - cliA) <= Math.max(5e-5, 1e-3 * Math.abs(cliA))))
-            throw new Error(`hover over "${piece}" says ${shown}, the CLI ${cliA}`);
-          out.push(`${piece} ${shown}`);
-        }
-        return out.join(', ');
-      },
-    );
-
-    await check('hovering the JSON-escaped café highlights the 9 raw characters caf\\u00e9', async () => {
-      const rowText = (await rendered(page, { row: 'escaped' })).map((c) => c.ch).join('');
-      const at = rowText.indexOf('caf\\u00e9');
-      if (at < 0) throw new Error(`"caf\\u00e9" not rendered: ${rowText}`);
-      const h = await hoverChar('escaped', at + 4, 'attribution');
-      if (!h.text.includes('Token "café"')) throw new Error(`hover: ${h.text}`);
-      if (h.highlight !== 'caf\\u00e9') throw new Error(`highlight "${h.highlight}" (hover: ${h.text})`);
-      return h.text.slice(0, 60);
-    });
-    await page.mouse.move(5, 5);
-    await page.keyboard.press('Escape');
-
-    await check(`text beyond ${MAX_LENGTH} tokens is dimmed as not scored`, async () => {
-      const want = cli.byLine.get(4).truncated;
-      if (!want.startsWith(`${data.firstCutWord} `))
-        throw new Error(
-          `CLI's truncated text starts "${want.slice(0, 20)}", expected word ${data.firstCutWord}`,
-        );
-      const dim = await dimmedText(page);
-      if (dim.text !== want) throw new Error(`dimmed "${dim.text}", expected "${want}"`);
-      // The pieces before the cut are colored, nothing of the cut-off tail is.
-      const colored = boxes.filter((b) => b.id === 'long');
-      const why = matchBoxes(colored, cli.byLine.get(4).tokens);
-      if (why) throw new Error(`long row: ${why}`);
-      const overlaps = (a, r) =>
-        a.x < r.x + r.w - 1 && r.x < a.x + a.w - 1 && a.y < r.y + r.h - 1 && r.y < a.y + a.h - 1;
-      const inTail = colored.filter((b) => dim.rects.some((r) => overlaps(b, r)));
-      if (inTail.length)
-        throw new Error(`colored in the cut-off tail: ${inTail.map((b) => b.text).join(' ')}`);
-      const hover = page.locator('.monaco-hover', { hasText: 'Not scored' });
-      const first = dim.rects[0];
-      const x = first.x + Math.min(first.w / 2, 30);
-      const y = first.y + first.h / 2;
-      await page.mouse.move(x - 3, y);
-      await page.mouse.move(x, y, { steps: 3 });
-      await hover.first().waitFor({ state: 'visible', timeout: 8000 });
-      await editor.screenshot({ path: path.join(ARTIFACTS, 'onnx-truncated.png') });
-      return `${want.split(' ').length} words dimmed from "${data.firstCutWord}", hover says "Not scored"`;
-    });
-    await page.mouse.move(5, 5);
-    await page.keyboard.press('Escape');
-
-    if (haveSpam) {
-      await check('the shared spam data (4,000 rows) scores with the model from the editor', async () => {
-        const name = path.basename(SPAM);
-        await openFile(name);
-        await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
-        const s = Date.now();
-        await page.keyboard.press('F1');
-        await page.keyboard.type('Memorization: Score memorization');
-        await page
-          .locator('.quick-input-list .monaco-list-row', { hasText: 'Score memorization' })
-          .first()
-          .waitFor();
-        await page.keyboard.press('Enter');
-        // When the fields are a guess the extension asks once: accept what it proposes.
-        const quickTitle = page.locator('.quick-input-widget .quick-input-title');
-        const deadline = Date.now() + 180_000;
-        const status = page.locator('.statusbar-item', { hasText: /Memorization: 4000 rows scored/ });
-        while (!(await status.first().isVisible())) {
-          const t = (await quickTitle.innerText().catch(() => '')).trim();
-          if (/which field/i.test(t) && (await quickTitle.isVisible())) await page.keyboard.press('Enter');
-          if (await errorToast.first().isVisible())
-            throw new Error((await errorToast.first().innerText()).replace(/\s+/g, ' '));
-          if (Date.now() > deadline) throw new Error('no "4000 rows scored" within 180 s');
-          await sleep(250);
-        }
-        timings['editor score (spam, 4000 rows)'] = Date.now() - s;
-        const text = await waitScored(4000, 1000);
-        return `${text} in ${sec(Date.now() - s)}`;
-      });
-    } else console.log(`[e2e onnx] spam step skipped: ${SPAM} is absent`);
-  } catch (err) {
-    if (page) await page.screenshot({ path: path.join(ARTIFACTS, 'onnx-failure.png') }).catch(() => {});
-    if (server) console.log(`[e2e onnx] code-server logs: ${server.logFile}, ${server.userData}/logs`);
-    throw err;
-  } finally {
-    if (context) await Promise.race([context.close().catch(() => {}), sleep(10_000)]);
-    if (server) await stopProcessGroup(server.proc);
-    if (!process.env.E2E_KEEP_TMP && !results.some((r) => !r.ok))
-      rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-let failed = false;
-try {
-  await main();
-} catch (err) {
-  failed = true;
-  console.error(`\n[e2e onnx] FAILED: ${err instanceof Error ? err.message : err}`);
-}
-console.log(
-  `[e2e onnx] timings: ${Object.entries(timings)
-    .map(([k, v]) => `${k} ${sec(v)}`)
-    .join(', ')}, total ${sec(Date.now() - t0)}`,
-);
-const passed = results.filter((r) => r.ok).length;
-const nFailed = results.length - passed + (failed && results.every((r) => r.ok) ? 1 : 0);
-console.log(`e2e onnx: ${passed} passed, ${nFailed} failed`);
-process.exit(failed ? 1 : 0);
+  } else h.log(`spam step skipped: ${SPAM} is absent`);
+});

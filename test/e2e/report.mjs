@@ -13,134 +13,56 @@
  * Artifacts in .e2e-artifacts/: report.png (the report, editor group maximized), report-noise.png (the Label noise
  * section with the curve), report-full.png (the saved whole-report image).
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startCodeServer, stopProcessGroup } from './codeServer.mjs';
-import { ensureCodeServer, packageExtension } from './setup.mjs';
+import {
+  ARTIFACTS,
+  DATA,
+  Harness,
+  palette as runPalette,
+  runContextMenu,
+  skipUnlessExists,
+  sleep,
+  treeItem,
+} from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CACHE = path.join(ROOT, '.e2e-cache');
-const ARTIFACTS = path.join(ROOT, '.e2e-artifacts');
-const DATA = path.resolve(ROOT, '..', 'shared', 'data');
 const TRAIN = 'spam.train.jsonl';
 const TEST = 'spam.test.jsonl';
 const NOISY = 'spam-noisy10.train.jsonl';
 const FLIPPED = 'spam-noisy10.flipped.json';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-if (!existsSync(path.join(DATA, TRAIN))) {
-  console.log(`[e2e report] skipped: ${DATA} is absent`);
-  process.exit(0);
-}
+skipUnlessExists(path.join(DATA, TRAIN), 'report');
 
-const results = [];
-async function check(name, fn) {
-  const s = Date.now();
-  try {
-    const detail = await fn();
-    results.push(true);
-    console.log(`  ✔ ${name} (${((Date.now() - s) / 1000).toFixed(1)} s)${detail ? ` — ${detail}` : ''}`);
-  } catch (err) {
-    results.push(false);
-    console.log(`  ✘ ${name} (${((Date.now() - s) / 1000).toFixed(1)} s)`);
-    throw new Error(`${name}: ${err instanceof Error ? err.message : err}`);
-  }
-}
+const harness = new Harness({
+  tag: 'report',
+  tmpPrefix: 'memorization-e2e-report-',
+  failureShot: 'report-failure.png',
+});
+const check = (name, fn) => harness.check(name, fn);
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'memorization-e2e-report-'));
-const workspace = path.join(tmp, 'workspace');
-mkdirSync(workspace);
-for (const f of [TRAIN, TEST, NOISY, FLIPPED]) copyFileSync(path.join(DATA, f), path.join(workspace, f));
-mkdirSync(ARTIFACTS, { recursive: true });
-// A plain workbench for the screenshots: no welcome page, no chat side bar.
-mkdirSync(path.join(tmp, 'user-data', 'User'), { recursive: true });
-writeFileSync(
-  path.join(tmp, 'user-data', 'User', 'settings.json'),
-  JSON.stringify({
+await harness.run(async () => {
+  const workspace = harness.workspace;
+  for (const f of [TRAIN, TEST, NOISY, FLIPPED]) copyFileSync(path.join(DATA, f), path.join(workspace, f));
+  // A plain workbench for the screenshots: no welcome page, no chat side bar.
+  harness.userSettings({
     'workbench.startupEditor': 'none',
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'chat.disableAIFeatures': true,
     'workbench.tips.enabled': false,
-  }),
-);
+  });
 
-const cs = ensureCodeServer(CACHE);
-// A private .vsix: another e2e run may be packaging .e2e-cache/ext.vsix at the same time.
-const vsix = packageExtension(ROOT, tmp);
-let server;
-let context;
-let failed = false;
-try {
-  server = await startCodeServer({ node: cs.node, entry: cs.entry, vsix, tmp, workspace });
-  context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-    viewport: { width: 1500, height: 1000 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const dialogs = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    d.dismiss().catch(() => {});
-  });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  const treeItemOf = (name) => page.getByRole('treeitem', { name, exact: true }).first();
+  const setup = await harness.setup();
+  const page = await harness.launch(setup, { viewport: { width: 1500, height: 1000 } });
+  const treeItemOf = (name) => treeItem(page, name);
   await treeItemOf(TRAIN).waitFor({ state: 'visible', timeout: 60_000 });
 
   const quickInput = page.locator('.quick-input-widget');
   /** Runs a command from the command palette (F1), by its title as typed. */
-  const palette = async (title) => {
-    await page.keyboard.press('F1');
-    const input = quickInput.locator('input').first();
-    await input.waitFor({ timeout: 10_000 });
-    // fill, not typing: keys typed while a webview has the focus would go to the webview.
-    await input.fill(`>${title}`);
-    await quickInput.locator('.monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
-    await input.press('Enter');
-    await sleep(1000);
-  };
+  const palette = (title) => runPalette(page, title);
   const runFromMenu = async (file = TRAIN) => {
-    const treeItem = treeItemOf(file);
-    if (!(await treeItem.isVisible())) await palette('View: Show Explorer');
-    const item = page.getByRole('menuitem', { name: 'Run memorization experiments', exact: true });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      await treeItem.click({ button: 'right' });
-      try {
-        await item.waitFor({ state: 'visible', timeout: 2500 });
-        break;
-      } catch {
-        await page.keyboard.press('Escape');
-        if (Date.now() > deadline) throw new Error('menu item did not appear');
-        await sleep(1000);
-      }
-    }
-    await item.hover();
-    await sleep(200);
-    await item.click();
-    await sleep(800);
-    if (await item.isVisible()) {
-      await item.focus();
-      await page.keyboard.press('Enter');
-    }
+    const item = treeItemOf(file);
+    if (!(await item.isVisible())) await palette('View: Show Explorer');
+    await runContextMenu(page, item, 'Run memorization experiments');
   };
   /** Waits for a quick pick whose title matches. */
   const waitPick = async (title) => {
@@ -152,7 +74,8 @@ try {
           .innerText()
           .catch(() => '')
       ).trim();
-      if (title.test(t)) return;
+      // A closed pick keeps its last title in the hidden widget: only an open one counts.
+      if (title.test(t) && (await quickInput.isVisible())) return;
       // The field pick asks first only when inference is a guess: accept what it proposes.
       if (/which field/.test(t)) await page.keyboard.press('Enter');
       if (Date.now() > deadline) throw new Error(`no quick pick titled ${title} (last: ${t})`);
@@ -162,8 +85,19 @@ try {
   /** Picks the row matching `rowText` of the quick pick titled `title`. */
   const choose = async (title, rowText) => {
     await waitPick(title);
-    const row = quickInput.locator('.monaco-list-row', { hasText: rowText }).first();
-    await row.waitFor({ timeout: 10_000 });
+    // Only rows of the open pick: an earlier pick's rows can linger hidden in the widget.
+    const row = quickInput
+      .locator('.monaco-list-row', { hasText: rowText })
+      .filter({ visible: true })
+      .first();
+    await row.waitFor({ timeout: 10_000 }).catch(async (err) => {
+      const title = await quickInput
+        .locator('.quick-input-title')
+        .innerText()
+        .catch(() => '?');
+      const shown = await quickInput.isVisible();
+      throw new Error(`${err.message.split('\n')[0]} (quick input visible: ${shown}, title "${title}")`);
+    });
     const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
     await row.click();
     return text;
@@ -171,7 +105,7 @@ try {
   /** Waits for a quick pick whose title matches, checks its first row, accepts it. */
   const accept = async (title, firstRow) => {
     await waitPick(title);
-    const row = quickInput.locator('.monaco-list-row').first();
+    const row = quickInput.locator('.monaco-list-row').filter({ visible: true }).first();
     await row.waitFor({ timeout: 10_000 });
     const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
     if (!firstRow.test(text)) throw new Error(`first item is "${text}"`);
@@ -326,19 +260,5 @@ try {
     await msg.first().waitFor({ timeout: 15_000 });
     return 'cancelled message shown';
   });
-  if (dialogs.length) throw new Error(`dialogs fired: ${dialogs.join('; ')}`);
-} catch (err) {
-  failed = true;
-  console.error(`[e2e report] FAILED: ${err instanceof Error ? err.message : err}`);
-  const page = context?.pages()[0];
-  if (page) await page.screenshot({ path: path.join(ARTIFACTS, 'report-failure.png') }).catch(() => {});
-  if (server) console.error(`[e2e report] code-server log: ${server.logFile}`);
-} finally {
-  if (context) await Promise.race([context.close().catch(() => {}), sleep(10_000)]);
-  if (server) await stopProcessGroup(server.proc);
-  if (!failed && !process.env.E2E_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
-}
-console.log(
-  `e2e report: ${results.filter(Boolean).length} passed, ${results.filter((r) => !r).length} failed`,
-);
-process.exit(failed ? 1 : 0);
+  if (harness.dialogs.length) throw new Error(`dialogs fired: ${harness.dialogs.join('; ')}`);
+});
