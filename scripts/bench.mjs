@@ -1,7 +1,7 @@
 // Benchmark: scores the shared spam data (4,000 rows) with attributions of the top 100 rows, printing seconds and
 // rows/s per stage, peak memory and the backend. Run `npm run bench` (it compiles first).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -18,20 +18,47 @@ for (const solver of solvers) {
   const t0 = performance.now();
   execFileSync(
     process.execPath,
-    ['dist/cli.js', 'score', train, '--test', join(data, 'spam.test.jsonl'), '--solver', solver, '--attribute', '100',
-      '--out', join(dir, `scores-${solver}.jsonl`), '--summary', summaryFile],
+    [
+      'dist/cli.js',
+      'score',
+      train,
+      '--test',
+      join(data, 'spam.test.jsonl'),
+      '--solver',
+      solver,
+      '--attribute',
+      '100',
+      '--out',
+      join(dir, `scores-${solver}.jsonl`),
+      '--summary',
+      summaryFile,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const wall = (performance.now() - t0) / 1000;
   const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
-  console.log(`\n== solver ${solver}: ${s.counts.rows} rows, backend ${s.backend}, ${s.parameters} parameters`);
+  console.log(
+    `\n== solver ${solver}: ${s.counts.rows} rows, backend ${s.backend}, ${s.parameters} parameters`,
+  );
   for (const [stage, sec] of Object.entries(s.seconds)) {
-    const n = stage === 'attributing' ? (s.completeness?.rows ?? 0) : stage === 'testing' ? s.counts.test : s.counts.rows;
-    console.log(`${stage.padEnd(12)} ${sec.toFixed(3).padStart(8)} s ${(n / sec).toFixed(0).padStart(9)} rows/s`);
+    const n =
+      stage === 'attributing'
+        ? (s.completeness?.rows ?? 0)
+        : stage === 'testing'
+          ? s.counts.test
+          : s.counts.rows;
+    console.log(
+      `${stage.padEnd(12)} ${sec.toFixed(3).padStart(8)} s ${(n / sec).toFixed(0).padStart(9)} rows/s`,
+    );
   }
   console.log(`${'total'.padEnd(12)} ${wall.toFixed(3).padStart(8)} s (process wall clock)`);
-  console.log(`peak memory ${s.peakMemoryMB.toFixed(0)} MB; train acc ${(100 * s.trainAccuracy).toFixed(2)}%, test acc ${(100 * s.testAccuracy).toFixed(2)}%`);
-  if (s.completeness) console.log(`completeness gap: mean ${(100 * s.completeness.meanGap).toExponential(2)}%, max ${(100 * s.completeness.maxGap).toExponential(2)}%`);
+  console.log(
+    `peak memory ${s.peakMemoryMB.toFixed(0)} MB; train acc ${(100 * s.trainAccuracy).toFixed(2)}%, test acc ${(100 * s.testAccuracy).toFixed(2)}%`,
+  );
+  if (s.completeness)
+    console.log(
+      `completeness gap: mean ${(100 * s.completeness.meanGap).toExponential(2)}%, max ${(100 * s.completeness.maxGap).toExponential(2)}%`,
+    );
 }
 
 // ONNX featurizer: on the tiny fixture, on a synthetic BERT of a realistic shape (the fixture generator's random
@@ -42,19 +69,25 @@ for (const solver of solvers) {
 // BENCH_ONNX=0 skips this part; BENCH_ONNX_ROWS limits the rows of the overhead measurement (sized models: 512).
 if (process.env.BENCH_ONNX !== '0') {
   const synthetic = (name, config) => {
-    // A copy of scripts/make-tiny-bert.mjs with another shape and output folder (the fixture itself is untouched).
-    const src = readFileSync('scripts/make-tiny-bert.mjs', 'utf8')
-      .replace(/const outDir = [^\n]*;/, 'const outDir = process.env.BENCH_BERT_OUT;')
-      .replace(/const CONFIG = \{[^}]*\};/, `const CONFIG = ${JSON.stringify(config)};`);
-    if (!src.includes('BENCH_BERT_OUT') || !src.includes(JSON.stringify(config))) return undefined;
+    // The fixture generator with another shape and output folder (the fixture itself is untouched).
     const out = join(dir, name);
-    const script = join(dir, `make-${name}.mjs`);
-    writeFileSync(script, src);
-    execFileSync(process.execPath, [script], { env: { ...process.env, BENCH_BERT_OUT: out }, stdio: 'ignore' });
+    execFileSync(
+      process.execPath,
+      ['scripts/make-tiny-bert.mjs', '--out', out, '--config', JSON.stringify(config)],
+      {
+        stdio: 'ignore',
+      },
+    );
     return out;
   };
   const shape = (hidden, layers, heads, maxPosition) => ({
-    hidden, layers, heads, intermediate: 4 * hidden, maxPosition, typeVocab: 2, eps: 1e-12,
+    hidden,
+    layers,
+    heads,
+    intermediate: 4 * hidden,
+    maxPosition,
+    typeVocab: 2,
+    eps: 1e-12,
   });
   const models = [
     { dir: 'test/fixtures/tiny-bert', e2e: true },
@@ -73,15 +106,32 @@ if (process.env.BENCH_ONNX !== '0') {
     const limit = process.env.BENCH_ONNX_ROWS ?? (rows ? String(rows) : undefined);
     const out = execFileSync(
       process.execPath,
-      ['--import', 'tsx', 'scripts/bench-onnx.ts', model, train, '--threads', threads,
-        ...(limit ? ['--rows', limit] : []), ...(rounds ? ['--rounds', String(rounds)] : [])],
+      [
+        '--import',
+        'tsx',
+        'scripts/bench-onnx.ts',
+        model,
+        train,
+        '--threads',
+        threads,
+        ...(limit ? ['--rows', limit] : []),
+        ...(rounds ? ['--rounds', String(rounds)] : []),
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const r = JSON.parse(out.trim().split('\n').pop());
-    console.log(`\n== onnx featurizer: ${r.model}, ${r.backend}, ${r.rows} rows, ${r.contentTokens} tokens, ${r.sessionRuns} session runs (best of ${r.rounds} rounds)`);
-    console.log(`featurize     ${r.featurizeSeconds.toFixed(3).padStart(8)} s ${r.featurizeRowsPerSecond.toFixed(1).padStart(9)} rows/s`);
-    console.log(`raw session   ${r.rawSessionSeconds.toFixed(3).padStart(8)} s ${r.rawRowsPerSecond.toFixed(1).padStart(9)} rows/s (the same ${r.sessionRuns} batches replayed)`);
-    console.log(`overhead      ${r.overheadPercent.toFixed(1).padStart(8)} % vs the replay, ${r.overheadDirectPercent.toFixed(1)} % vs its own session.run time (goal < 10%); tokenizing alone ${r.tokenizeSeconds.toFixed(3)} s`);
+    console.log(
+      `\n== onnx featurizer: ${r.model}, ${r.backend}, ${r.rows} rows, ${r.contentTokens} tokens, ${r.sessionRuns} session runs (best of ${r.rounds} rounds)`,
+    );
+    console.log(
+      `featurize     ${r.featurizeSeconds.toFixed(3).padStart(8)} s ${r.featurizeRowsPerSecond.toFixed(1).padStart(9)} rows/s`,
+    );
+    console.log(
+      `raw session   ${r.rawSessionSeconds.toFixed(3).padStart(8)} s ${r.rawRowsPerSecond.toFixed(1).padStart(9)} rows/s (the same ${r.sessionRuns} batches replayed)`,
+    );
+    console.log(
+      `overhead      ${r.overheadPercent.toFixed(1).padStart(8)} % vs the replay, ${r.overheadDirectPercent.toFixed(1)} % vs its own session.run time (goal < 10%); tokenizing alone ${r.tokenizeSeconds.toFixed(3)} s`,
+    );
     if (!e2e) continue;
     const cache = mkdtempSync(join(tmpdir(), 'memscore-bench-cache-'));
     for (const pass of ['cold cache', 'warm cache']) {
@@ -89,18 +139,38 @@ if (process.env.BENCH_ONNX !== '0') {
       const t0 = performance.now();
       execFileSync(
         process.execPath,
-        ['dist/cli.js', 'score', train, '--test', join(data, 'spam.test.jsonl'), '--featurizer', `onnx:${model}`,
-          '--onnx-threads', threads, '--cache-dir', cache, '--attribute', '100',
-          '--out', join(dir, 'scores-onnx.jsonl'), '--summary', summaryFile],
+        [
+          'dist/cli.js',
+          'score',
+          train,
+          '--test',
+          join(data, 'spam.test.jsonl'),
+          '--featurizer',
+          `onnx:${model}`,
+          '--onnx-threads',
+          threads,
+          '--cache-dir',
+          cache,
+          '--attribute',
+          '100',
+          '--out',
+          join(dir, 'scores-onnx.jsonl'),
+          '--summary',
+          summaryFile,
+        ],
         { stdio: ['ignore', 'ignore', 'ignore'] },
       );
       const wall = (performance.now() - t0) / 1000;
       const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
       const c = s.featurizerCounters ?? {};
-      console.log(`end-to-end ${pass}: ${wall.toFixed(2)} s wall (${Object.entries(s.seconds).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}); ` +
-        `${c.rowsEncoded} rows + ${c.baselineRowsEncoded} baselines encoded, cache ${c.cacheHits} hits; ` +
-        `train acc ${(100 * s.trainAccuracy).toFixed(2)}%, test acc ${(100 * s.testAccuracy).toFixed(2)}%; ` +
-        `completeness max gap ${s.completeness ? (100 * s.completeness.maxGap).toExponential(2) : '-'}%`);
+      console.log(
+        `end-to-end ${pass}: ${wall.toFixed(2)} s wall (${Object.entries(s.seconds)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(', ')}); ` +
+          `${c.rowsEncoded} rows + ${c.baselineRowsEncoded} baselines encoded, cache ${c.cacheHits} hits; ` +
+          `train acc ${(100 * s.trainAccuracy).toFixed(2)}%, test acc ${(100 * s.testAccuracy).toFixed(2)}%; ` +
+          `completeness max gap ${s.completeness ? (100 * s.completeness.maxGap).toExponential(2) : '-'}%`,
+      );
     }
   }
 }

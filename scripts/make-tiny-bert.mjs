@@ -2,6 +2,7 @@
 // ONNX model the way Optimum exports a BertModel with output_hidden_states, plus its Hugging Face tokenizer files.
 // Deterministic: every run writes byte-identical files (only integer arithmetic and Math.fround drive the weights).
 //   node scripts/make-tiny-bert.mjs [--check]     (--check: regenerate in memory and fail if a file differs)
+//   node scripts/make-tiny-bert.mjs --out DIR --config '{"hidden":256}'   (another shape, for the benchmark)
 //
 // Files:
 //   model.onnx             opset 17, IR 8. Inputs (int64, [batch_size, sequence_length]): input_ids, attention_mask,
@@ -25,7 +26,12 @@ import { fileURLToPath } from 'node:url';
 import { mulberry32 } from './mulberry32.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const outDir = path.join(here, '..', 'test', 'fixtures', 'tiny-bert');
+// --out DIR and --config JSON (a partial CONFIG) make other shapes elsewhere, for the benchmark.
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const outDir = arg('--out') ?? path.join(here, '..', 'test', 'fixtures', 'tiny-bert');
 const check = process.argv.includes('--check');
 
 const SEED = 20240917;
@@ -37,6 +43,7 @@ const CONFIG = {
   maxPosition: 64,
   typeVocab: 2,
   eps: 1e-12,
+  ...JSON.parse(arg('--config') ?? '{}'),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
