@@ -12,9 +12,9 @@ if (!existsSync(train)) {
   process.exit(0);
 }
 const dir = mkdtempSync(join(tmpdir(), 'memscore-bench-'));
-const solvers = (process.env.BENCH_SOLVERS ?? 'exact,ekfac').split(',');
-for (const solver of solvers) {
-  const summaryFile = join(dir, `summary-${solver}.json`);
+/** Scores the spam data (train + test, top 100 attributed) with the CLI; returns the wall time and the summary. */
+function scoreSpam(name, args) {
+  const summaryFile = join(dir, `summary-${name}.json`);
   const t0 = performance.now();
   execFileSync(
     process.execPath,
@@ -24,19 +24,22 @@ for (const solver of solvers) {
       train,
       '--test',
       join(data, 'spam.test.jsonl'),
-      '--solver',
-      solver,
+      ...args,
       '--attribute',
       '100',
       '--out',
-      join(dir, `scores-${solver}.jsonl`),
+      join(dir, `scores-${name}.jsonl`),
       '--summary',
       summaryFile,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'ignore'] },
   );
-  const wall = (performance.now() - t0) / 1000;
-  const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  return { wall: (performance.now() - t0) / 1000, s: JSON.parse(readFileSync(summaryFile, 'utf8')) };
+}
+
+const solvers = (process.env.BENCH_SOLVERS ?? 'exact,ekfac').split(',');
+for (const solver of solvers) {
+  const { wall, s } = scoreSpam(solver, ['--solver', solver]);
   console.log(
     `\n== solver ${solver}: ${s.counts.rows} rows, backend ${s.backend}, ${s.parameters} parameters`,
   );
@@ -135,33 +138,14 @@ if (process.env.BENCH_ONNX !== '0') {
     if (!e2e) continue;
     const cache = mkdtempSync(join(tmpdir(), 'memscore-bench-cache-'));
     for (const pass of ['cold cache', 'warm cache']) {
-      const summaryFile = join(dir, `summary-onnx-${pass.split(' ')[0]}.json`);
-      const t0 = performance.now();
-      execFileSync(
-        process.execPath,
-        [
-          'dist/cli.js',
-          'score',
-          train,
-          '--test',
-          join(data, 'spam.test.jsonl'),
-          '--featurizer',
-          `onnx:${model}`,
-          '--onnx-threads',
-          threads,
-          '--cache-dir',
-          cache,
-          '--attribute',
-          '100',
-          '--out',
-          join(dir, 'scores-onnx.jsonl'),
-          '--summary',
-          summaryFile,
-        ],
-        { stdio: ['ignore', 'ignore', 'ignore'] },
-      );
-      const wall = (performance.now() - t0) / 1000;
-      const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+      const { wall, s } = scoreSpam(`onnx-${pass.split(' ')[0]}`, [
+        '--featurizer',
+        `onnx:${model}`,
+        '--onnx-threads',
+        threads,
+        '--cache-dir',
+        cache,
+      ]);
       const c = s.featurizerCounters ?? {};
       console.log(
         `end-to-end ${pass}: ${wall.toFixed(2)} s wall (${Object.entries(s.seconds)
