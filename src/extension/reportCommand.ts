@@ -106,6 +106,14 @@ async function pickGroupField(
   return picked?.field;
 }
 
+/**
+ * Lets the workbench finish closing the previous quick pick before the next opens: a pick shown while the last
+ * one is still closing can be closed with it (seen in code-server when an item is accepted with the mouse).
+ */
+function pickClosed(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 150));
+}
+
 type FlippedChoice = { flipped?: { ids: string[]; file: string } } | undefined;
 
 /**
@@ -176,10 +184,12 @@ export function registerReportCommand(context: vscode.ExtensionContext, deps: De
       const test = await pickTestFile(uri, settings.holdout, siblings);
       if (!test) return;
       const used = [fields.label ?? inferred?.label, ...(fields.text ?? inferred?.text ?? []), inferred?.id];
+      await pickClosed();
       const groupField = await pickGroupField(names, used, name);
       if (groupField === undefined) return;
       let flipped: FlippedChoice;
       try {
+        await pickClosed();
         flipped = await pickFlippedIds(uri, siblings, name);
       } catch (err) {
         reportError(deps, 'Memorization experiments', err);

@@ -78,7 +78,20 @@ await harness.run(async () => {
       if (title.test(t) && (await quickInput.isVisible())) return;
       // The field pick asks first only when inference is a guess: accept what it proposes.
       if (/which field/.test(t)) await page.keyboard.press('Enter');
-      if (Date.now() > deadline) throw new Error(`no quick pick titled ${title} (last: ${t})`);
+      if (Date.now() > deadline) {
+        const n = await quickInput.count();
+        const vis = [];
+        for (let i = 0; i < n; i++)
+          vis.push(
+            await quickInput
+              .nth(i)
+              .evaluate(
+                (e) =>
+                  `${e.ownerDocument.defaultView.getComputedStyle(e).display}/${e.getBoundingClientRect().height}`,
+              ),
+          );
+        throw new Error(`no quick pick titled ${title} (last: ${t}; widgets ${vis.join(',')})`);
+      }
       await sleep(250);
     }
   };
@@ -99,7 +112,15 @@ await harness.run(async () => {
       throw new Error(`${err.message.split('\n')[0]} (quick input visible: ${shown}, title "${title}")`);
     });
     const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
-    await row.click();
+    // Filter to the row and accept it with Enter: a click can land on a hover of the previous pick's item.
+    await quickInput.locator('input').first().fill(rowText);
+    await quickInput
+      .locator('.monaco-list-row')
+      .filter({ visible: true })
+      .first()
+      .filter({ hasText: rowText })
+      .waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
     return text;
   };
   /** Waits for a quick pick whose title matches, checks its first row, accepts it. */
@@ -109,7 +130,8 @@ await harness.run(async () => {
     await row.waitFor({ timeout: 10_000 });
     const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
     if (!firstRow.test(text)) throw new Error(`first item is "${text}"`);
-    await page.keyboard.press('Enter');
+    // A click, not Enter: the picks follow each other at once, and an Enter could also accept the next one.
+    await row.click();
     return text;
   };
 
