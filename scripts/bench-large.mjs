@@ -1,10 +1,11 @@
 // Benchmark at scale: builds a large JSONL file (default 100,000 rows, resampled from the shared spam data with
 // fresh ids) in a temp folder and scores it with the CLI, printing seconds per stage, rows/s and peak memory.
-// Run `npm run bench:large` (compiles first); BENCH_ROWS=N changes the size.
-import { execFileSync } from 'node:child_process';
+// Run `npm run bench:large` (compiles first); BENCH_ROWS=N changes the size; MEMSCORE_CLI=path runs another build.
+// Wall and CPU seconds, peak RSS and the load average come from scripts/bench-run.mjs.
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runCli } from './bench-run.mjs';
 
 const data = resolve(process.env.MEMSCORE_DATA ?? '../shared/data');
 const source = join(data, 'spam.train.jsonl');
@@ -28,32 +29,22 @@ await new Promise((res) => out.end(res));
 console.log(`${n} rows, ${(statSync(file).size / 1024 / 1024).toFixed(1)} MB: ${file}`);
 
 const summaryFile = join(dir, 'summary.json');
-const t0 = performance.now();
-execFileSync(
-  process.execPath,
-  [
-    'dist/cli.js',
-    'score',
-    file,
-    '--attribute',
-    '100',
-    '--out',
-    join(dir, 'scores.jsonl'),
-    '--summary',
-    summaryFile,
-  ],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
+const run = runCli(
+  'score --attribute 100',
+  ['score', file, '--attribute', '100', '--out', join(dir, 'scores.jsonl'), '--summary', summaryFile],
+  { summary: summaryFile },
 );
-const wall = (performance.now() - t0) / 1000;
-const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
-console.log(`backend ${s.backend}, ${s.parameters} parameters, solver ${s.solver}`);
+if (run.failed) process.exit(1);
+const s = run.summary;
 for (const [stage, sec] of Object.entries(s.seconds)) {
   const k = stage === 'attributing' ? (s.completeness?.rows ?? 0) : s.counts.rows;
   console.log(
     `${stage.padEnd(12)} ${sec.toFixed(3).padStart(8)} s ${(k / sec).toFixed(0).padStart(9)} rows/s`,
   );
 }
-console.log(`${'total'.padEnd(12)} ${wall.toFixed(3).padStart(8)} s (process wall clock)`);
 console.log(
-  `peak memory ${s.peakMemoryMB.toFixed(0)} MB; scores file ${(statSync(join(dir, 'scores.jsonl')).size / 1024 / 1024).toFixed(1)} MB`,
+  `${'total'.padEnd(12)} ${run.wall.toFixed(3).padStart(8)} s (process wall clock), ${run.cpu.toFixed(1)} s CPU`,
+);
+console.log(
+  `peak memory ${s.peakMemoryMB.toFixed(0)} MB (in-process sample), ${run.rssMB.toFixed(0)} MB peak RSS; scores file ${(statSync(join(dir, 'scores.jsonl')).size / 1024 / 1024).toFixed(1)} MB`,
 );

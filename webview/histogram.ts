@@ -4,7 +4,7 @@
  * variables and are re-read when the theme changes.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
-import type { HistogramData } from '../src/extension/panelProtocol';
+import type { HistogramData } from '../src/protocol/panel';
 import { formatNumber } from './render';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);

@@ -7,16 +7,23 @@
 import { Chart, type ChartConfiguration, registerables } from 'chart.js';
 import {
   FIGURE,
+  groupsChart,
+  memorizationChart,
   noiseChart,
+  reasonsChart,
   reductionChart,
   removalChart,
   stabilityChart,
   typicalityChart,
 } from '../src/report/charts';
-import type { FromReport, ReportChart, ToReport } from '../src/report/reportProtocol';
+import type { FromReport, ReportChart, ToReport } from '../src/protocol/report';
 import {
   type Table,
   combinedLayout,
+  groupsNote,
+  groupsTable,
+  memorizationNote,
+  memorizationTable,
   mislabeledByLabelTable,
   mislabeledHeadline,
   mislabeledTopTable,
@@ -24,6 +31,8 @@ import {
   noiseNote,
   noiseTable,
   numText,
+  reasonsHeadline,
+  reasonsTable,
   reductionTable,
   removalTable,
   reportImageText,
@@ -139,6 +148,15 @@ function render(fileName: string, r: ReportData): void {
   top.appendChild(bar);
   root.appendChild(top);
 
+  if (r.memorization) {
+    const { s, side } = section('memorization', 'Trust: the scores against retraining', {
+      name: 'memorization',
+      config: memorizationChart(r.memorization) as unknown as ChartConfiguration,
+    });
+    s.insertBefore(el('p', memorizationNote(r.memorization), 'meta'), s.children[1] ?? null);
+    append(side, tableOf(memorizationTable(r)));
+    root.appendChild(s);
+  }
   if (r.removal) {
     const { s, side } = section('removal', 'Removal: test accuracy after removing memorized vs random rows', {
       name: 'removal',
@@ -204,7 +222,38 @@ function render(fileName: string, r: ReportData): void {
     s.appendChild(el('p', 'No grouping field was chosen, so there is no typicality table.', 'meta'));
     root.appendChild(s);
   }
+  if (r.reasons) appendReasons(r);
   if (r.mislabeled || r.noise) root.appendChild(labelNoise(r));
+}
+
+/** "Why rows are memorized": reasons by score tier and, with a grouping field, memorization by group. */
+function appendReasons(r: ReportData): void {
+  const why = r.reasons!;
+  const { s, side } = section('reasons', 'Why rows are memorized: reasons among the top-memorized rows', {
+    name: 'reasons',
+    config: reasonsChart(why) as unknown as ChartConfiguration,
+  });
+  s.insertBefore(
+    el(
+      'p',
+      `${reasonsHeadline(why)} The reasons (duplicate, conflict, mislabeled, rare, templated) are those of the ` +
+        `ranking view and the hover, from each row's nearest rows and near-identical texts; see the README for the rules.`,
+      'meta',
+    ),
+    s.children[1] ?? null,
+  );
+  append(side, tableOf(reasonsTable(why)));
+  for (const n of why.notes ?? []) append(side, note(n));
+  root.appendChild(s);
+  const g = why.groups;
+  if (!g) return;
+  const groups = section('groups', `Memorization by '${g.field}'`, {
+    name: 'groups',
+    config: groupsChart(g) as unknown as ChartConfiguration,
+  });
+  groups.s.insertBefore(el('p', groupsNote(g), 'meta'), groups.s.children[1] ?? null);
+  append(groups.side, table(groupsTable(g)));
+  root.appendChild(groups.s);
 }
 
 /** The "Label noise" section: the likely-mislabeled summary, and the found-vs-checked curve given flipped ids. */

@@ -2,21 +2,30 @@
  * `memscore eval <experiment> ...`: the paper's evaluation experiments on a linear head over pooled word vectors.
  * Each prints a readable table to stdout and writes JSON to --out when given.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseFlippedIds } from '../engine/experiments/flippedIds';
+import {
+  DEFAULT_RETRAININGS,
+  DEFAULT_SUBSET,
+  memorizationExperiment,
+} from '../engine/experiments/memorization';
 import { noiseExperiment, NOISE_METHODS } from '../engine/experiments/noise';
 import { type Prepared, prepare, prepareTest } from '../engine/experiments/prepare';
 import { reductionExperiment } from '../engine/experiments/reduction';
 import { removalExperiment } from '../engine/experiments/removal';
 import { stabilityExperiment } from '../engine/experiments/stability';
 import { typicalityExperiment } from '../engine/experiments/typicality';
-import { SOLVER_NAMES } from '../engine/influence/solvers';
 import { DataError, UsageError } from '../engine/types';
 import { experimentChart } from '../report/charts';
 import { ensureCanvas, renderChartPng } from '../report/png';
-import { choiceFlag, numberFlag, parseArgs } from './args';
-import { FEATURIZER_BOOLEAN_FLAGS, FEATURIZER_VALUE_FLAGS, featurizerOptions } from './featurizerFlags';
+import { checkFitOptions } from '../engine/pipeline/fit';
+import { validateOptions } from '../engine/pipeline/options';
+import { optionsFromFlags, pipelineFlags } from '../engine/pipeline/optionSources';
+import { numberFlag, parseArgs } from './args';
+import { checkOutputs, writeOutput } from './outputFiles';
+import { forTerminal } from './terminal';
+import { PIPELINE_USAGE } from './usage';
 import { stderrProgress } from './progress';
 
 export const EVAL_USAGE = `usage: memscore eval removal TRAIN --test TEST [--fractions 0.1,0.3,0.5] [--seeds 5]
@@ -24,10 +33,11 @@ export const EVAL_USAGE = `usage: memscore eval removal TRAIN --test TEST [--fra
        memscore eval stability TRAIN [--seeds 3] [--fraction 0.9]
        memscore eval typicality TRAIN --group FIELD
        memscore eval noise TRAIN --flipped IDS.json [--folds 5]
-common options: [--text F1,F2] [--label F] [--id F] [--l2 X] [--solver exact|ekfac|lissa] [--out RESULT.json]
-       [--png FIGURE.png] [--quiet] [--featurizer words|numeric|onnx:DIR] (and the other featurizer flags of score)`;
+       memscore eval memorization TRAIN [--retrainings 100] [--subset 0.7] [--seed 0]
+common options: [--out RESULT.json] [--png FIGURE.png] [--quiet]
+${PIPELINE_USAGE}`;
 
-const EXPERIMENTS = ['removal', 'reduction', 'stability', 'typicality', 'noise'] as const;
+const EXPERIMENTS = ['removal', 'reduction', 'stability', 'typicality', 'noise', 'memorization'] as const;
 type Experiment = (typeof EXPERIMENTS)[number];
 
 function listFlag(flags: Map<string, string | boolean>, name: string, fallback: number[]): number[] {
@@ -75,29 +85,25 @@ export async function runEval(
   }
   if (!(EXPERIMENTS as readonly string[]).includes(experiment))
     throw new UsageError(`unknown experiment '${experiment}' (one of ${EXPERIMENTS.join(', ')})`);
+  const flagsSpec = pipelineFlags();
   const { positional, flags } = parseArgs(rest, {
     values: [
+      ...flagsSpec.values,
       'test',
-      'text',
-      'label',
-      'id',
-      'l2',
-      'solver',
       'out',
       'fractions',
       'seeds',
-      'seed',
       'top',
       'ks',
-      'steps',
       'fraction',
       'group',
       'flipped',
       'folds',
+      'retrainings',
+      'subset',
       'png',
-      ...FEATURIZER_VALUE_FLAGS,
     ],
-    booleans: ['quiet', ...FEATURIZER_BOOLEAN_FLAGS],
+    booleans: ['quiet', ...flagsSpec.booleans],
   });
   if (positional.length !== 1) throw new UsageError(`eval ${experiment} needs exactly one TRAIN file`);
   const png = flags.get('png');
@@ -118,27 +124,36 @@ export async function runEval(
   const seeds = positiveInt(flags, 'seeds', experiment === 'stability' ? 3 : 5);
   const steps = positiveInt(flags, 'steps', 50);
   const folds = positiveInt(flags, 'folds', 5);
+  const retrainings = positiveInt(flags, 'retrainings', DEFAULT_RETRAININGS);
+  const subsetShare = numberFlag(flags, 'subset') ?? DEFAULT_SUBSET;
+  if (!(subsetShare > 0 && subsetShare < 1)) throw new UsageError('must be in (0, 1)', { option: 'subset' });
   const seed = numberFlag(flags, 'seed', true) ?? 0;
   if (experiment === 'stability' && seeds < 2)
     throw new UsageError('--seeds must be at least 2 to compare runs');
   if (folds < 2) throw new UsageError('--folds must be at least 2');
 
+  const options = optionsFromFlags(flags);
+  validateOptions(options);
+  checkFitOptions(options);
+  // Before any work: an output that is an input (or another output), or that cannot be written, is refused now.
+  const out = flags.get('out');
+  checkOutputs(
+    [
+      typeof out === 'string' ? { flag: '--out', path: out } : undefined,
+      typeof png === 'string' ? { flag: '--png', path: png } : undefined,
+    ],
+    [positional[0], testFile, flippedFile],
+  );
   if (typeof png === 'string') await ensureCanvas();
 
   const quiet = flags.has('quiet');
   const progress = quiet ? undefined : stderrProgress();
-  const prep: Prepared = await prepare(positional[0], {
-    text: (flags.get('text') as string | undefined)?.split(',').map((s) => s.trim()),
-    label: flags.get('label') as string | undefined,
-    id: flags.get('id') as string | undefined,
-    l2: numberFlag(flags, 'l2'),
-    solver: choiceFlag(flags, 'solver', SOLVER_NAMES),
-    featurizerOptions: featurizerOptions(flags),
+  const prep: Prepared = await prepare(positional[0], options, {
     onProgress: progress ? (p) => progress.update(p) : undefined,
   });
   progress?.done();
   const lines: string[] = [
-    `${prep.data.n} rows, ${prep.classes.length} classes, featurized in ${prep.seconds.toFixed(2)}s (${prep.file})`,
+    `${prep.data.n} rows, ${prep.classes.length} classes, featurized in ${(prep.seconds.reading + prep.seconds.featurizing).toFixed(2)}s (${prep.file})`,
   ];
   let result: unknown;
   // What the figure is drawn from (the --out JSON, or more detail where that JSON keeps a fixed shape).
@@ -241,7 +256,7 @@ export async function runEval(
     }
     case 'noise': {
       const ids = readFlipped(flippedFile as string);
-      const r = noiseExperiment(prep, ids, { folds, seed });
+      const r = await noiseExperiment(prep, ids, { folds, seed });
       result = r;
       const w = [10, 14, 10, 10, 10];
       lines.push(
@@ -255,19 +270,49 @@ export async function runEval(
       );
       break;
     }
+    case 'memorization': {
+      const r = await memorizationExperiment(prep, {
+        retrainings,
+        subset: subsetShare,
+        seed,
+        onProgress: progress ? (p) => progress.update(p) : undefined,
+      });
+      progress?.done();
+      const { seconds, secondsPerRetraining, ...exact } = r;
+      result = exact;
+      const w = [16, 10, 16];
+      const estimated = r.rows.filter((x) => Number.isFinite(x.estimate)).length;
+      lines.push(
+        `memorization: Feldman & Zhang's estimate P(y|x; z in) - P(y|x; z out) over ${r.retrainings} heads trained on random ${(100 * r.subset).toFixed(0)}% subsets (${estimated} rows estimated)`,
+        row(['column', 'Spearman', 'top-10% overlap'], w),
+        ...(['score', 'selfInfluence', 'loss'] as const).map((k) =>
+          row([k, num(r.spearman[k], 3), pct(r.topOverlap[k])], w),
+        ),
+        `median standard error of the estimate: ${num(median(r.rows.map((x) => x.stderr)), 4)}`,
+        `seconds: ${seconds.toFixed(2)} (${secondsPerRetraining.toFixed(3)} per retraining)`,
+      );
+      break;
+    }
   }
   if (typeof png === 'string') {
     // renderChartPng loads the native canvas package only now: it is optional for everything but --png.
-    writeFileSync(
-      png,
+    writeOutput(
+      { flag: '--png', path: png },
       await renderChartPng(experimentChart(experiment as Experiment, chartData ?? result, chartOptions)),
     );
     lines.push(`figure: ${png}`);
   }
-  write(`${lines.join('\n')}\n`);
-  const out = flags.get('out');
-  if (typeof out === 'string') writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  write(`${lines.map((l) => forTerminal(l)).join('\n')}\n`);
+  // Every warning of reading the data, on stderr (as `memscore score` does).
+  for (const w of prep.warnings) process.stderr.write(`memscore: warning: ${forTerminal(w)}\n`);
+  if (typeof out === 'string')
+    writeOutput({ flag: '--out', path: out }, `${JSON.stringify(result, null, 2)}\n`);
   return 0;
+}
+
+function median(xs: number[]): number {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)] : NaN;
 }
 
 function readFlipped(file: string): string[] {

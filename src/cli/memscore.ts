@@ -1,88 +1,85 @@
-import { createWriteStream, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { SOLVER_NAMES } from '../engine/influence/solvers';
-import { type ScoreResult, scoreDataset } from '../engine/scoreDataset';
-import { DataError, UsageError } from '../engine/types';
-import { choiceFlag, numberFlag, parseArgs } from './args';
+import { checkFitOptions } from '../engine/pipeline/fit';
+import { validateOptions } from '../engine/pipeline/options';
+import { optionsFromFlags, pipelineFlags } from '../engine/pipeline/optionSources';
+import { scoreDataset } from '../engine/pipeline/scoreJob';
+import type { ScoreResult } from '../protocol/results';
+import { UsageError } from '../engine/types';
+import { parseArgs } from './args';
+import { reportFailure } from './failure';
+import { checkOutputs, openOutput, writeOutput } from './outputFiles';
+import { forTerminal } from './terminal';
 import { EVAL_USAGE, runEval } from './evalCommands';
-import {
-  FEATURIZER_BOOLEAN_FLAGS,
-  FEATURIZER_USAGE,
-  FEATURIZER_VALUE_FLAGS,
-  featurizerOptions,
-} from './featurizerFlags';
+import { FEATURIZE_USAGE, runFeaturize } from './featurizeCommand';
 import { stderrProgress } from './progress';
+import { PIPELINE_USAGE } from './usage';
 
-const USAGE = `usage: memscore score TRAIN [--test TEST] [--text F1,F2] [--label F] [--id F] [--featurizer words|numeric|onnx:DIR]
-          [--no-standardize] [--model linear] [--solver exact|ekfac|lissa] [--l2 X] [--attribute N] [--steps N]
-          [--seed N] [--out SCORES.jsonl] [--summary SUMMARY.json] [--strict]
-${FEATURIZER_USAGE}
+const USAGE = `usage: memscore score TRAIN [--test TEST] [--out SCORES.jsonl] [--summary SUMMARY.json]
+          [--attribute N] [--steps N] [--group FIELD] [--no-reasons]
+${PIPELINE_USAGE}
 
 Scores every training row for memorization (Zheng & Jiang, ACL 2022): score = -grad P(y|x)^T H^-1 grad L(z).
-Exit codes: 0 ok, 1 usage error, 2 data error.`;
+Exit codes: 0 ok, 1 usage error (a flag, an output path), 2 data error (an input file), 3 a bug (MEMSCORE_DEBUG=1 prints its stack).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n\n${EVAL_USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${EVAL_USAGE}\n\n${FEATURIZE_USAGE}\n`);
     return command ? 0 : 1;
   }
   if (command === 'eval') return runEval(rest);
+  if (command === 'featurize') return runFeaturize(rest);
   if (command !== 'score') throw new UsageError(`unknown command '${command}'`);
+  const flagsSpec = pipelineFlags();
   const { positional, flags } = parseArgs(rest, {
-    values: [
-      'test',
-      'text',
-      'label',
-      'id',
-      ...FEATURIZER_VALUE_FLAGS,
-      'model',
-      'solver',
-      'l2',
-      'attribute',
-      'steps',
-      'seed',
-      'out',
-      'summary',
-    ],
-    booleans: ['no-standardize', 'strict', ...FEATURIZER_BOOLEAN_FLAGS],
+    values: ['test', 'out', 'summary', ...flagsSpec.values],
+    booleans: flagsSpec.booleans,
   });
   if (positional.length !== 1) throw new UsageError('score needs exactly one TRAIN file');
-  const featurizerFlags = featurizerOptions(flags);
-  const progress = stderrProgress();
-  const result = await scoreDataset(positional[0], {
-    test: flags.get('test') as string | undefined,
-    text: (flags.get('text') as string | undefined)?.split(',').map((s) => s.trim()),
-    label: flags.get('label') as string | undefined,
-    id: flags.get('id') as string | undefined,
-    ...featurizerFlags,
-    standardize: !flags.has('no-standardize'),
-    model: choiceFlag(flags, 'model', ['linear'] as const),
-    solver: choiceFlag(flags, 'solver', SOLVER_NAMES),
-    l2: numberFlag(flags, 'l2'),
-    attribute: numberFlag(flags, 'attribute', true),
-    steps: numberFlag(flags, 'steps', true),
-    seed: numberFlag(flags, 'seed', true),
-    strict: flags.has('strict'),
-    onProgress: (p) => progress.update(p),
-  });
-  progress.done();
+  const options = optionsFromFlags(flags);
+  validateOptions(options);
+  checkFitOptions(options);
   const out = flags.get('out') as string | undefined;
-  if (out) await writeRows(out, result);
   const summaryFile = flags.get('summary') as string | undefined;
-  if (summaryFile) writeFileSync(summaryFile, `${JSON.stringify(result.summary, null, 2)}\n`);
+  // Before any work: an output that is an input, or that cannot be written, is refused now, not after the run.
+  const spec = options.featurizer?.featurizer;
+  checkOutputs(
+    [
+      out ? { flag: '--out', path: out } : undefined,
+      summaryFile ? { flag: '--summary', path: summaryFile } : undefined,
+    ],
+    [
+      positional[0],
+      flags.get('test') as string | undefined,
+      spec?.includes(':') ? spec.slice(spec.indexOf(':') + 1) : undefined,
+    ],
+  );
+  const progress = stderrProgress();
+  const result = await scoreDataset(
+    positional[0],
+    { ...options, test: flags.get('test') as string | undefined },
+    { onProgress: (p) => progress.update(p) },
+  );
+  progress.done();
+  if (out) writeRows(out, result);
+  if (summaryFile)
+    writeOutput({ flag: '--summary', path: summaryFile }, `${JSON.stringify(result.summary, null, 2)}\n`);
   printReport(result);
   return 0;
 }
 
-async function writeRows(file: string, result: ScoreResult): Promise<void> {
-  const stream = createWriteStream(file);
-  for (const r of result.rows) {
-    const { completenessGap: _gap, ...row } = r;
-    if (!stream.write(`${JSON.stringify(row)}\n`)) await once(stream, 'drain');
+/** --out, written atomically (a failed run leaves the previous file whole). */
+function writeRows(file: string, result: ScoreResult): void {
+  const w = openOutput({ flag: '--out', path: file });
+  try {
+    for (const r of result.rows) {
+      const { completenessGap: _gap, ...row } = r;
+      w.write(`${JSON.stringify(row)}\n`);
+    }
+  } catch (err) {
+    w.discard();
+    throw err;
   }
-  stream.end();
-  await once(stream, 'finish');
+  w.commit();
 }
 
 function printReport({ rows, summary }: ScoreResult): void {
@@ -90,8 +87,8 @@ function printReport({ rows, summary }: ScoreResult): void {
   const lines = [
     `${s.counts.rows} rows scored, ${s.counts.skipped} skipped (${s.file})`,
     `fields: label=${s.fields.label} text=${s.fields.text.join(',') || '-'}${s.fields.numeric ? ` numeric=${s.fields.numeric.length} columns` : ''}`,
-    `model: ${s.featurizer} + ${s.model} (${s.parameters} parameters, l2=${s.l2}), |grad R| = ${s.training.gradNorm.toExponential(2)} after ${s.training.iterations} Newton steps`,
-    `solver: ${s.solver}, backend: ${s.backend}`,
+    `model: ${s.featurizer} (${s.input}) + ${s.head}, l2=${s.l2}; |grad R| = ${s.training.gradNorm.toExponential(2)} after ${s.training.iterations} ${s.training.method} steps`,
+    `solver: ${s.solver} on the ${s.curvature}${s.damping ? ` + ${s.damping} I` : ''}, backend: ${s.backend}`,
     ...(s.backendNotes ?? []).map((n) => `  ${n}`),
     `accuracy: train ${(100 * s.trainAccuracy).toFixed(2)}%${s.testAccuracy !== undefined ? `, test ${(100 * s.testAccuracy).toFixed(2)}%` : ''}`,
   ];
@@ -107,6 +104,26 @@ function printReport({ rows, summary }: ScoreResult): void {
     lines.push(
       `attributions: ${s.completeness.rows} rows, ${s.completeness.steps} steps, completeness gap mean ${(100 * s.completeness.meanGap).toFixed(4)}% max ${(100 * s.completeness.maxGap).toFixed(4)}%`,
     );
+  if (s.reasons)
+    lines.push(
+      `reasons: ${Object.entries(s.reasons.counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ', ',
+        )} (${s.reasons.withAnyReason} rows with any)${s.duplicates ? `; ${s.duplicates.total} groups of duplicate texts` : ''}`,
+    );
+  if (s.groups) {
+    const kinds = Object.keys(s.groups.all.reasons);
+    lines.push(
+      `by '${s.groups.field}': group (rows) mean percentile, share in the top 10%, share per reason (${kinds.join(', ')})`,
+    );
+    for (const g of [...s.groups.groups, s.groups.all])
+      lines.push(
+        `  ${g.group} (${g.rows}): ${g.meanPercentile.toFixed(1)}, ${(100 * g.top10Share).toFixed(1)}%; ${kinds
+          .map((k) => `${(100 * g.reasons[k as keyof typeof g.reasons]).toFixed(1)}%`)
+          .join(' ')}`,
+      );
+  }
   lines.push(
     `seconds: ${Object.entries(s.seconds)
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
@@ -126,7 +143,9 @@ function printReport({ rows, summary }: ScoreResult): void {
         .slice(0, 10)
         .padEnd(10)} ${r.prob.toFixed(3).padEnd(8)} ${r.score.toPrecision(4)}`,
     );
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.map((l) => forTerminal(l)).join('\n')}\n`);
+  // Every warning of the summary, on stderr: a switch made for the user must never be silent.
+  for (const w of s.warnings) process.stderr.write(`memscore: warning: ${forTerminal(w)}\n`);
 }
 
 main(process.argv.slice(2)).then(
@@ -134,15 +153,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`memscore: ${err.message}\n${USAGE}\n`);
-      process.exitCode = 1;
-    } else if (err instanceof DataError) {
-      process.stderr.write(`memscore: ${err.message}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`memscore: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 3;
-    }
+    // One line and exit 1 (usage) or 2 (data); 3 is a bug (src/cli/failure.ts).
+    process.exitCode = reportFailure(err);
   },
 );

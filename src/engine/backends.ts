@@ -1,26 +1,28 @@
 /**
  * Which compute backend runs each stage, and what is available. The dense math (training the head, the exact
- * Hessian, scores, attributions) runs in JavaScript float64: it is exact and, for a linear head on pooled features,
- * small. @tensorflow/tfjs-node(-gpu) cannot be installed everywhere (its install downloads libtensorflow), so it is
+ * Hessian, scores, attributions) runs in float64, its matrix products on onnxruntime-node's CPU Gemm when that
+ * loads (linalg/gemm.ts) and in a blocked JavaScript kernel otherwise: denseBackend() says which.
+ * @tensorflow/tfjs-node(-gpu) cannot be installed everywhere (its install downloads libtensorflow), so it is
  * never a dependency: when one of them happens to be resolvable at run time it is reported as available, and not used
  * (the engine has no tfjs code path; tfjs second-order gradients are not trustworthy, see the README).
  */
+import type { StageBackends } from '../protocol/results';
 import { onnxRuntimeStatus } from './featurize/onnx/runtime';
+import { linalgBackend } from './linalg/gemm';
 
 export type BackendSetting = 'auto' | 'cpu' | 'cuda';
 export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'cpu', 'cuda'];
 
-/** The dense-math backend name used in summaries. */
+/** The JavaScript dense-math backend's name in summaries (the fallback when onnxruntime cannot run the products). */
 export const DENSE_BACKEND = 'js-float64';
 
-/** Per-stage backends of one run (summary.backends). */
-export interface StageBackends {
-  featurizing: string;
-  training: string;
-  hessian: string;
-  scoring: string;
-  attributing: string;
+/** The dense-math backend of this process, for summaries: 'onnxruntime-float64' or 'js-float64'. */
+export function denseBackend(): string {
+  return linalgBackend().engine === 'onnxruntime' ? 'onnxruntime-float64' : DENSE_BACKEND;
 }
+
+/** Per-stage backends of one run (summary.backends). */
+export type { StageBackends };
 
 export interface BackendAvailability {
   onnxruntime: string;
@@ -58,8 +60,8 @@ export function backendAvailability(): BackendAvailability {
         )
       : 'onnxruntime-node not loadable (the onnx featurizer is unavailable)',
     tfjs: tf.package
-      ? `${tf.package} available, not used (the dense math runs in ${DENSE_BACKEND})`
-      : `tfjs-node not installed (dense math: ${DENSE_BACKEND})`,
+      ? `${tf.package} available, not used (the dense math runs in ${denseBackend()})`
+      : `tfjs-node not installed (dense math: ${denseBackend()})`,
   };
   return availability;
 }
@@ -69,7 +71,7 @@ export function denseBackendNotes(setting: BackendSetting | undefined): string[]
   if (setting !== 'cuda') return [];
   const tf = tfjsNodeStatus();
   return [
-    `backend cuda: the dense math (training, Hessian, scores, attributions) has no GPU path and ran in ${DENSE_BACKEND}${
+    `backend cuda: the dense math (training, Hessian, scores, attributions) has no GPU path and ran in ${denseBackend()}${
       tf.package ? ` (${tf.package} is installed but not used)` : ''
     }`,
   ];

@@ -1,8 +1,8 @@
 /** The memorization.* commands. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ErrorCodes } from '../protocol/messages';
-import { type Settings, readSettings, resultSettings, scoreOptions } from './config';
+import { type ErrorData, ErrorCodes, type ScoreParams } from '../protocol/messages';
+import { type Settings, jobOptions, readSettings, resultSettings } from './config';
 import { describeChoice, type FieldChoice } from './fieldChoice';
 import type { FieldPicker } from './fieldPicker';
 import { isTooLargeForEditor, largeFileNotice } from './largeFiles';
@@ -45,15 +45,17 @@ export function reportError(deps: Deps, what: string, err: unknown): void {
     void vscode.window.showInformationMessage(`${what} cancelled.`);
     return;
   }
-  const e = err as { code?: number; message?: string };
-  deps.output.appendLine(`[${what}] ${e?.message ?? String(err)}`);
+  const e = err as { code?: number; message?: string; data?: ErrorData };
+  // A usage error names its option by the setting (memorization.l2), as the user changes it here.
+  const message = e?.data?.settingsMessage ?? e?.message ?? String(err);
+  deps.output.appendLine(`[${what}] ${message}`);
   const kind =
     e?.code === ErrorCodes.dataError
       ? 'Data error'
-      : e?.code === ErrorCodes.usageError
+      : e?.code === ErrorCodes.usageError || e?.code === ErrorCodes.invalidParams
         ? 'Setting error'
         : 'Error';
-  void vscode.window.showErrorMessage(`${what}: ${kind}: ${e?.message ?? String(err)}`);
+  void vscode.window.showErrorMessage(`${what}: ${kind}: ${message}`);
 }
 
 /** Saves the document if it is open and dirty: the worker reads the file from disk. */
@@ -68,20 +70,14 @@ async function savedText(uri: vscode.Uri): Promise<string> {
   return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
 }
 
-/** Runs a scoring job; `settings` are those its options were built from (they key the stored results). */
-async function runJob(
+/** Runs a worker job under a cancellable progress notification; `done` receives its result. */
+async function withJobProgress<T>(
   deps: Deps,
-  uri: vscode.Uri,
-  settings: Settings,
-  fields: FieldChoice,
   title: string,
-  call: (
-    token: vscode.CancellationToken,
-    onProgress: Parameters<WorkerClient['score']>[3],
-  ) => ReturnType<WorkerClient['score']>,
+  name: string,
+  call: (token: vscode.CancellationToken, onProgress: Parameters<WorkerClient['score']>[3]) => Promise<T>,
+  done: (res: T) => Promise<void>,
 ): Promise<void> {
-  const content = await savedText(uri);
-  const name = path.basename(uri.fsPath);
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `${title} ${name}`, cancellable: true },
     async (progress, token) => {
@@ -93,19 +89,7 @@ async function runJob(
           progress.report({ message: step.message, increment: step.increment });
           deps.status.setJob(`${p.stage} ${step.percent}%`);
         });
-        await deps.store.store(uri, res, content, resultSettings(settings, fields));
-        deps.panel.show(uri);
-        // New scores: bring the ranking forward, without taking focus from the editor.
-        if (title === 'Scoring') void deps.panel.reveal();
-        const bytes = (await vscode.workspace.fs.stat(uri)).size;
-        if (isTooLargeForEditor(bytes)) {
-          void vscode.window.showInformationMessage(largeFileNotice(name, bytes, res.rows.length));
-        }
-        const w = res.summary.warnings.length ? ` (${res.summary.warnings.length} warnings)` : '';
-        const skipped = res.summary.counts.skipped ? `, ${res.summary.counts.skipped} skipped` : '';
-        deps.output.appendLine(
-          `[score] ${name}: ${res.rows.length} rows${skipped}${w} (${describeChoice(res.summary.fields)})`,
-        );
+        await done(res);
       } catch (err) {
         reportError(deps, title, err);
       } finally {
@@ -113,6 +97,48 @@ async function runJob(
       }
     },
   );
+}
+
+/** Runs a scoring job; `settings` are those its options were built from (they key the stored results). */
+async function runScoring(
+  deps: Deps,
+  uri: vscode.Uri,
+  settings: Settings,
+  fields: FieldChoice,
+  options: ScoreParams['options'],
+): Promise<void> {
+  const content = await savedText(uri);
+  const name = path.basename(uri.fsPath);
+  await withJobProgress(
+    deps,
+    'Scoring',
+    name,
+    (token, onProgress) => deps.worker.score(uri.fsPath, options, token, onProgress),
+    async (res) => {
+      await deps.store.store(uri, res, content, resultSettings(settings, fields));
+      deps.panel.show(uri);
+      // New scores: open the file (a new user sees the colours at once) and bring the ranking forward.
+      await showScoredFile(uri);
+      void deps.panel.reveal();
+      const bytes = (await vscode.workspace.fs.stat(uri)).size;
+      if (isTooLargeForEditor(bytes)) {
+        void vscode.window.showInformationMessage(largeFileNotice(name, bytes, res.rows.length));
+      }
+      const w = res.summary.warnings.length ? ` (${res.summary.warnings.length} warnings)` : '';
+      const skipped = res.summary.counts.skipped ? `, ${res.summary.counts.skipped} skipped` : '';
+      deps.output.appendLine(
+        `[score] ${name}: ${res.rows.length} rows${skipped}${w} (${describeChoice(res.summary.fields)}; ${res.summary.head})`,
+      );
+      for (const warning of res.summary.warnings) deps.output.appendLine(`[score] warning: ${warning}`);
+    },
+  );
+}
+
+/** Opens a scored file in an editor unless it is open already or too large for the editor to hand over. */
+async function showScoredFile(uri: vscode.Uri): Promise<void> {
+  if (vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === uri.toString())) return;
+  if (isTooLargeForEditor((await vscode.workspace.fs.stat(uri)).size)) return;
+  await vscode.window.showTextDocument(uri, { preview: false, preserveFocus: false });
 }
 
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps): void {
@@ -132,10 +158,14 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     }
     if (!fields) return; // the user dismissed the field pick
     const settings = readSettings();
-    const options = { ...scoreOptions(settings), ...fields };
-    await runJob(deps, uri, settings, fields, 'Scoring', (token, onProgress) =>
-      worker.score(uri.fsPath, options, token, onProgress),
-    );
+    let options;
+    try {
+      options = jobOptions(settings, fields);
+    } catch (err) {
+      reportError(deps, 'Scoring', err);
+      return;
+    }
+    await runScoring(deps, uri, settings, fields, options);
   };
   reg('memorization.score', (arg) => score(arg, false));
   reg('memorization.chooseFields', (arg) => score(arg, true));
@@ -160,10 +190,25 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       return;
     }
     const fields = deps.fields.saved(uri) ?? {};
-    const settings = readSettings();
-    const options = { ...scoreOptions(settings), ...fields };
-    await runJob(deps, uri, settings, fields, 'Explaining', (token, onProgress) =>
-      worker.explain(uri.fsPath, options, [entry.position], token, onProgress),
+    let options;
+    try {
+      options = jobOptions(readSettings(), fields);
+    } catch (err) {
+      reportError(deps, 'Explaining', err);
+      return;
+    }
+    const name = path.basename(uri.fsPath);
+    await withJobProgress(
+      deps,
+      'Explaining',
+      `line ${entry.row.line} of ${name}`,
+      (token, onProgress) => worker.explain(uri.fsPath, options, [entry.position], token, onProgress),
+      async (res) => {
+        deps.store.addAttributions(uri, res.rows, res.completeness);
+        deps.output.appendLine(
+          `[explain] ${name} line ${entry.row.line}: ${res.seconds.toFixed(3)} s (${res.refit ? 'no fit was kept: scored the file first' : 'reused the fit of the last scoring'})`,
+        );
+      },
     );
   });
 

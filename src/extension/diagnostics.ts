@@ -16,10 +16,12 @@ export class TopRowDiagnostics implements vscode.Disposable {
     const r = this.store.get(uri);
     if (!r || r.stale) return this.collection.delete(uri);
     const top = [...r.rows].sort((a, b) => a.rank - b.rank).slice(0, TOP_DIAGNOSTICS);
+    // The whole first line of the row when the document is open; else a range the editor clamps to the line.
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     this.collection.set(
       uri,
       top.map((row) => {
-        const len = r.lines[row.line - 1]?.length ?? 0;
+        const len = doc && row.line <= doc.lineCount ? doc.lineAt(row.line - 1).text.length : 10_000;
         const d = new vscode.Diagnostic(
           new vscode.Range(row.line - 1, 0, row.line - 1, len),
           `Memorization rank ${row.rank}/${r.rows.length} (score ${row.score.toPrecision(4)}, ` +

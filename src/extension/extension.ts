@@ -24,7 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const decorator = new Decorator(store, readSettings);
   const diagnostics = new TopRowDiagnostics(store);
   const status = new StatusBar(store, worker, () => readSettings().backend);
-  const panel = new RankingPanel(context.extensionUri, store);
+  const panel = new RankingPanel(context.extensionUri, store, worker);
   context.subscriptions.push(output, store, worker, decorator, diagnostics, status, panel);
   context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(RankingPanel.viewId, panel),

@@ -5,7 +5,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FieldInspection } from '../engine/data/readDataset';
+import type { FieldInspection } from '../protocol/messages';
+import { pickOne } from './quickPick';
 import { type FieldChoice, validChoice } from './fieldChoice';
 import type { WorkerClient } from './workerClient';
 
@@ -50,7 +51,7 @@ export class FieldPicker {
 async function pickFields(uri: vscode.Uri, info: FieldInspection): Promise<FieldChoice | undefined> {
   const name = path.basename(uri.fsPath);
   const why = info.ambiguities.join(' · ');
-  const label = await vscode.window.showQuickPick(
+  const label = await pickOne(
     orderFirst(info.names, info.inferred?.label).map((f) => ({
       label: f,
       description: f === info.inferred?.label ? 'inferred' : undefined,

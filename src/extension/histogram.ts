@@ -8,7 +8,7 @@
  * the axis, so the classes' shapes can be compared; a log y axis would only make the tail bins taller while the
  * body stays in one bar. Hence the panel's log toggle switches the bins, and y stays a count.
  */
-import type { HistogramData, HistogramMetric, HistogramScale } from './panelProtocol';
+import type { HistogramData, HistogramMetric, HistogramScale } from '../protocol/panel';
 
 export const DEFAULT_BINS = 30;
 /** Log bins span at most this many decades below the maximum; smaller positive values go to the first bin. */

@@ -1,6 +1,10 @@
-/** Hovers on scored rows: token attribution details, or the row summary with an "Explain this row" link. */
+/**
+ * Hovers on scored rows: token attribution details, or the row summary with an "Explain this row" link; both name
+ * the row's reasons with their evidence, each line a link that reveals it.
+ */
 import * as vscode from 'vscode';
-import type { ScoredRow } from '../engine/scoreDataset';
+import type { ScoredRow } from '../protocol/results';
+import { HOVER_COMMANDS, commandUri, reasonsMarkdown } from './explainText';
 import type { ResultsStore } from './resultsStore';
 import { SCORABLE_GLOB } from './scorable';
 import { attributionRank, bucketOf, maxAbsAttribution } from './tokenColors';
@@ -12,7 +16,7 @@ const fmt = (v: number, d = 4) =>
     ? v.toExponential(3)
     : v.toFixed(d);
 
-function rowSummary(md: vscode.MarkdownString, row: ScoredRow, total: number): void {
+function rowSummary(md: vscode.MarkdownString, row: ScoredRow, total: number, uri: vscode.Uri): void {
   md.appendMarkdown(
     `**Memorization** rank ${row.rank} of ${total} · percentile ${row.percentile.toFixed(1)}\n\n`,
   );
@@ -26,6 +30,7 @@ function rowSummary(md: vscode.MarkdownString, row: ScoredRow, total: number): v
   md.appendMarkdown(row.id ? ' · id ' : '');
   if (row.id) md.appendText(JSON.stringify(row.id));
   md.appendMarkdown('\n\n');
+  if (row.reasons?.length) md.appendMarkdown(reasonsMarkdown(row, uri.toString()));
 }
 
 export class MemorizationHover implements vscode.HoverProvider {
@@ -38,6 +43,8 @@ export class MemorizationHover implements vscode.HoverProvider {
     if (!entry) return undefined;
     const row = entry.row;
     const md = new vscode.MarkdownString(undefined, true);
+    // Command links run only our own commands; the data in the hover is escaped text.
+    md.isTrusted = { enabledCommands: [...HOVER_COMMANDS] };
     const tokens = row.tokens ?? [];
     const ti = tokens.findIndex(
       (t) => t.line === position.line + 1 && t.start <= position.character && position.character < t.end,
@@ -49,7 +56,7 @@ export class MemorizationHover implements vscode.HoverProvider {
       md.appendMarkdown(
         "**Not scored**: this text is beyond the model's max length, so the encoder never saw it (no attribution).\n\n---\n\n",
       );
-      rowSummary(md, row, results.rows.length);
+      rowSummary(md, row, results.rows.length, document.uri);
       return new vscode.Hover(md, new vscode.Range(cut.line - 1, cut.start, cut.line - 1, cut.end));
     }
     if (ti >= 0 && bucketOf(tokens[ti].a, maxAbsAttribution(tokens)) >= 0) {
@@ -66,17 +73,16 @@ export class MemorizationHover implements vscode.HoverProvider {
         md.appendMarkdown(`: attribution \`${fmt(pieces.reduce((a, u) => a + u.a, 0))}\`\n\n`);
       }
       md.appendMarkdown('---\n\n');
-      rowSummary(md, row, results.rows.length);
+      rowSummary(md, row, results.rows.length, document.uri);
       return new vscode.Hover(md, new vscode.Range(t.line - 1, t.start, t.line - 1, t.end));
     }
-    rowSummary(md, row, results.rows.length);
-    const args = encodeURIComponent(JSON.stringify([document.uri.toString(), row.line]));
+    rowSummary(md, row, results.rows.length, document.uri);
+    const explain = commandUri('memorization.explainRow', [document.uri.toString(), row.line]);
     md.appendMarkdown(
       tokens.length
-        ? `[Re-explain this row](command:memorization.explainRow?${args})`
-        : `[Explain this row](command:memorization.explainRow?${args}) (token attributions)`,
+        ? `[Re-explain this row](${explain})`
+        : `[Explain this row](${explain}) (token attributions)`,
     );
-    md.isTrusted = { enabledCommands: ['memorization.explainRow'] };
     return new vscode.Hover(md, new vscode.Range(entry.first - 1, 0, entry.last - 1, 0));
   }
 }

@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseFlippedIds } from '../engine/experiments/flippedIds';
 import { type Deps, reportError, requireScorable, saveIfDirty, target } from './commands';
-import { featurizerOptions, readSettings } from './config';
+import { jobOptions, readSettings } from './config';
 import { ProgressTracker } from './progress';
+import { pickOne } from './quickPick';
 import { ReportPanel } from './reportPanel';
 import { SCORABLE_EXTENSIONS } from './scorable';
 import {
@@ -31,6 +32,8 @@ export function readExperimentSettings(): ExperimentSettings {
     reductionKs: c.get('reductionKs'),
     stabilityRuns: c.get('stabilityRuns'),
     stabilitySubsample: c.get('stabilitySubsample'),
+    retrainings: c.get('retrainings'),
+    subset: c.get('subset'),
   });
 }
 
@@ -61,7 +64,7 @@ async function pickTestFile(uri: vscode.Uri, holdout: number, siblings: string[]
     },
     { label: '$(folder-opened) Choose a test file…', browse: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, {
+  const picked = await pickOne(items, {
     title: `Memorization experiments: test set for the removal experiment (1/3)`,
     placeHolder: 'Test accuracy after removing memorized vs random training rows is measured on this set',
     ignoreFocusOut: true,
@@ -97,21 +100,13 @@ async function pickGroupField(
     { label: 'No typicality table', field: '' },
   ];
   if (!candidates[0].groupLike) items.unshift(items.pop()!);
-  const picked = await vscode.window.showQuickPick(items, {
+  const picked = await pickOne(items, {
     title: `${name}: group rows by which field for the typicality table? (2/3)`,
     placeHolder:
       'Mean memorization percentile per value of a field the model never sees (e.g. a sub-population)',
     ignoreFocusOut: true,
   });
   return picked?.field;
-}
-
-/**
- * Lets the workbench finish closing the previous quick pick before the next opens: a pick shown while the last
- * one is still closing can be closed with it (seen in code-server when an item is accepted with the mouse).
- */
-function pickClosed(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 150));
 }
 
 type FlippedChoice = { flipped?: { ids: string[]; file: string } } | undefined;
@@ -133,7 +128,7 @@ async function pickFlippedIds(uri: vscode.Uri, siblings: string[], name: string)
       .map((f) => ({ label: `$(json) ${path.basename(f)}`, description: 'flipped ids', file: f })),
     { label: '$(folder-opened) Choose a JSON file of flipped ids…', browse: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, {
+  const picked = await pickOne(items, {
     title: `${name}: known flipped labels for the label-noise check? (3/3)`,
     placeHolder:
       'Optional: a JSON array of the ids of rows whose label is known to be wrong, to measure how well each ranking finds them',
@@ -184,29 +179,29 @@ export function registerReportCommand(context: vscode.ExtensionContext, deps: De
       const test = await pickTestFile(uri, settings.holdout, siblings);
       if (!test) return;
       const used = [fields.label ?? inferred?.label, ...(fields.text ?? inferred?.text ?? []), inferred?.id];
-      await pickClosed();
       const groupField = await pickGroupField(names, used, name);
       if (groupField === undefined) return;
       let flipped: FlippedChoice;
       try {
-        await pickClosed();
         flipped = await pickFlippedIds(uri, siblings, name);
       } catch (err) {
         reportError(deps, 'Memorization experiments', err);
         return;
       }
       if (!flipped) return;
-      const s = readSettings();
-      const options = {
-        ...suiteOptions(
-          settings,
-          { l2: s.l2, solver: s.solver === 'auto' ? undefined : s.solver, steps: s.steps },
-          fields,
-          { test: test.test, groupField: groupField || undefined, flipped: flipped.flipped },
-        ),
-        // The same featurizer as scoring (words, numeric or the user's ONNX export).
-        ...featurizerOptions(s),
-      };
+      let pipeline;
+      try {
+        // The same fields, featurizer, head and solver as scoring.
+        pipeline = jobOptions(readSettings(), fields);
+      } catch (err) {
+        reportError(deps, 'Memorization experiments', err);
+        return;
+      }
+      const options = suiteOptions(settings, pipeline, {
+        test: test.test,
+        groupField: groupField || undefined,
+        flipped: flipped.flipped,
+      });
       await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
@@ -231,6 +226,9 @@ export function registerReportCommand(context: vscode.ExtensionContext, deps: De
                 .join(', ')})`,
             );
             panel.show(uri, res.report);
+            // The ranking panel gets an "estimate (retraining)" per row when these results are the file's scores.
+            if (res.report.memorization && deps.store.get(uri) && !deps.store.get(uri)!.stale)
+              deps.store.setEstimates(uri, res.report.memorization.rows);
           } catch (err) {
             reportError(deps, 'Memorization experiments', err);
           } finally {

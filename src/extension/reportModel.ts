@@ -4,6 +4,8 @@
  * and PNG data URLs.
  */
 import type { SuiteOptions } from '../engine/experiments/suite';
+import type { PipelineOptions } from '../engine/pipeline/options';
+import { SETTING_DEFAULTS } from '../protocol/settings';
 import type { StageWeights } from './progress';
 import { SCORABLE } from './scorable';
 
@@ -15,16 +17,21 @@ export interface ExperimentSettings {
   reductionKs: number[];
   stabilityRuns: number;
   stabilitySubsample: number;
+  /** Heads retrained for the retraining check; 0 skips it. */
+  retrainings: number;
+  subset: number;
 }
 
 export const DEFAULT_EXPERIMENT_SETTINGS: ExperimentSettings = {
-  fractions: [0.1, 0.3, 0.5],
-  seeds: 3,
-  holdout: 0.2,
-  reductionTop: 0.1,
-  reductionKs: [0.1, 0.3, 0.5],
-  stabilityRuns: 3,
-  stabilitySubsample: 0.9,
+  fractions: SETTING_DEFAULTS['experiments.fractions'],
+  seeds: SETTING_DEFAULTS['experiments.seeds'],
+  holdout: SETTING_DEFAULTS['experiments.holdout'],
+  reductionTop: SETTING_DEFAULTS['experiments.reductionTop'],
+  reductionKs: SETTING_DEFAULTS['experiments.reductionKs'],
+  stabilityRuns: SETTING_DEFAULTS['experiments.stabilityRuns'],
+  stabilitySubsample: SETTING_DEFAULTS['experiments.stabilitySubsample'],
+  retrainings: SETTING_DEFAULTS['experiments.retrainings'],
+  subset: SETTING_DEFAULTS['experiments.subset'],
 };
 
 const fractionList = (v: unknown, fallback: number[]): number[] => {
@@ -50,24 +57,26 @@ export function normalizeExperimentSettings(
     reductionKs: fractionList(raw.reductionKs, d.reductionKs),
     stabilityRuns: intAtLeast(raw.stabilityRuns, 2, d.stabilityRuns),
     stabilitySubsample: inRange(raw.stabilitySubsample, 0, 1, d.stabilitySubsample),
+    retrainings:
+      typeof raw.retrainings === 'number' && Number.isInteger(raw.retrainings) && raw.retrainings >= 0
+        ? Math.min(raw.retrainings, 1000)
+        : d.retrainings,
+    subset: inRange(raw.subset, 0, 1, d.subset),
   };
 }
 
 /** The worker's options for one report. */
 export function suiteOptions(
   s: ExperimentSettings,
-  model: { l2?: number; solver?: SuiteOptions['solver']; steps?: number },
-  fields: { label?: string; text?: string[] },
+  pipeline: PipelineOptions,
   choice: { test?: string; groupField?: string; flipped?: { ids: string[]; file?: string } },
 ): SuiteOptions {
   return {
-    ...fields,
-    l2: model.l2,
-    solver: model.solver,
+    ...pipeline,
     test: choice.test,
     holdout: s.holdout,
     removal: { fractions: s.fractions, seeds: s.seeds },
-    reduction: { top: s.reductionTop, ks: s.reductionKs, steps: model.steps },
+    reduction: { top: s.reductionTop, ks: s.reductionKs, steps: pipeline.attribution?.steps },
     stability: { seeds: s.stabilityRuns, fraction: s.stabilitySubsample },
     typicality: choice.groupField ? { field: choice.groupField } : undefined,
     // The likely-mislabeled summary needs nothing but the file; the noise experiment needs known flipped ids.
@@ -75,20 +84,23 @@ export function suiteOptions(
     noise: choice.flipped?.ids.length
       ? { flipped: choice.flipped.ids, file: choice.flipped.file }
       : undefined,
+    memorization: s.retrainings > 0 ? { retrainings: s.retrainings, subset: s.subset } : undefined,
   };
 }
 
 /** The experiments job's stages, in order, with their rough share of the time. */
 export const EXPERIMENT_STAGES: StageWeights = [
-  ['reading', 0.1],
-  ['featurizing', 0.25],
-  ['testing', 0.05],
-  ['removal', 0.28],
-  ['reduction', 0.14],
-  ['stability', 0.1],
-  ['typicality', 0.03],
+  ['reading', 0.05],
+  ['featurizing', 0.15],
+  ['testing', 0.03],
+  ['removal', 0.2],
+  ['reduction', 0.08],
+  ['stability', 0.06],
+  ['typicality', 0.02],
   ['mislabeled', 0.01],
-  ['noise', 0.04],
+  ['noise', 0.03],
+  ['reasons', 0.03],
+  ['memorization', 0.34],
 ];
 
 const GROUP_NAME =

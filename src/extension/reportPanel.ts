@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SuiteReport } from '../engine/experiments/suite';
-import { REPORT_PNGS, type FromReport, type ReportPng, type ToReport } from '../report/reportProtocol';
+import { REPORT_PNGS, type FromReport, type ReportPng, type ToReport } from '../protocol/report';
 import { pngFromDataUrl } from './reportModel';
 
 export class ReportPanel implements vscode.Disposable {

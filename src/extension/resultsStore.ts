@@ -1,6 +1,6 @@
 /** Scored results per file, in memory and cached on disk (globalStorageUri) by cacheKey. */
 import * as vscode from 'vscode';
-import type { ScoredRow, ScoreSummary } from '../engine/scoreDataset';
+import type { ScoredRow, ScoreSummary } from '../protocol/results';
 import type { ScoreResponse } from '../protocol/messages';
 import { contentHash, contentKeys } from './cacheKey';
 import { RowIndex } from './rowIndex';
@@ -11,8 +11,6 @@ export interface FileResults {
   rows: ScoredRow[];
   summary: ScoreSummary;
   index: RowIndex<ScoredRow>;
-  /** The file's lines when scored (for snippets). */
-  lines: string[];
   contentHash: string;
   key: string;
   scoredAt: number;
@@ -33,10 +31,6 @@ interface CacheFile {
 }
 
 const LAST_KEYS = 'memorization.lastKeys';
-
-export function splitLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
-}
 
 export class ResultsStore implements vscode.Disposable {
   private readonly byFile = new Map<string, FileResults>();
@@ -68,18 +62,12 @@ export class ResultsStore implements vscode.Disposable {
     return [...this.byFile.values()];
   }
 
-  private put(
-    uri: vscode.Uri,
-    data: Omit<CacheFile, 'version' | 'file'>,
-    text: string,
-    stale?: string,
-  ): FileResults {
+  private put(uri: vscode.Uri, data: Omit<CacheFile, 'version' | 'file'>, stale?: string): FileResults {
     const r: FileResults = {
       uri,
       rows: data.rows,
       summary: data.summary,
       index: new RowIndex(data.rows),
-      lines: splitLines(text),
       contentHash: data.contentHash,
       key: data.key,
       scoredAt: data.scoredAt,
@@ -101,16 +89,73 @@ export class ResultsStore implements vscode.Disposable {
       rows: res.rows,
       summary: res.summary,
     };
-    const r = this.put(uri, data, content);
+    const r = this.put(uri, data);
+    await this.writeCache(r);
+    return r;
+  }
+
+  private async writeCache(r: FileResults): Promise<void> {
     try {
       await vscode.workspace.fs.createDirectory(this.cacheDir);
-      const file: CacheFile = { version: 1, file: uri.toString(), ...data };
-      await vscode.workspace.fs.writeFile(this.cacheUri(data.key), Buffer.from(JSON.stringify(file), 'utf8'));
-      await this.context.globalState.update(LAST_KEYS, { ...this.lastKeys(), [uri.toString()]: data.key });
+      const file: CacheFile = {
+        version: 1,
+        file: r.uri.toString(),
+        key: r.key,
+        contentHash: r.contentHash,
+        scoredAt: r.scoredAt,
+        rows: r.rows,
+        summary: r.summary,
+      };
+      await vscode.workspace.fs.writeFile(this.cacheUri(r.key), Buffer.from(JSON.stringify(file), 'utf8'));
+      await this.context.globalState.update(LAST_KEYS, { ...this.lastKeys(), [r.uri.toString()]: r.key });
     } catch (err) {
       this.output.appendLine(`[cache] write failed: ${(err as Error).message}`);
     }
-    return r;
+  }
+
+  /** Records the retraining check's estimates on the file's rows (matched by index and line). */
+  setEstimates(
+    uri: vscode.Uri,
+    rows: readonly { index: number; line: number; estimate: number; stderr: number }[],
+  ): number {
+    const r = this.get(uri);
+    if (!r) return 0;
+    const byKey = new Map(rows.map((x) => [`${x.index}:${x.line}`, x]));
+    let matched = 0;
+    for (const row of r.rows) {
+      const e = byKey.get(`${row.index}:${row.line}`);
+      if (!e || !Number.isFinite(e.estimate)) continue;
+      row.estimate = e.estimate;
+      row.estimateStderr = e.stderr;
+      matched++;
+    }
+    void this.writeCache(this.republish(r));
+    return matched;
+  }
+
+  /** Adds the tokens of explained rows ("Explain this row") to the file's results, by row index. */
+  addAttributions(
+    uri: vscode.Uri,
+    rows: readonly ScoredRow[],
+    completeness: ScoreSummary['completeness'],
+  ): void {
+    const r = this.get(uri);
+    if (!r) return;
+    for (const row of rows) {
+      const i = r.rows.findIndex((x) => x.index === row.index && x.line === row.line);
+      if (i >= 0) r.rows[i] = row;
+    }
+    r.summary = { ...r.summary, completeness };
+    void this.writeCache(this.republish(r));
+  }
+
+  /** The same results as a new object (views cache per results object: a change must reach them as new results). */
+  private republish(r: FileResults): FileResults {
+    return this.put(
+      r.uri,
+      { key: r.key, contentHash: r.contentHash, scoredAt: r.scoredAt, rows: r.rows, summary: r.summary },
+      r.staleReason,
+    );
   }
 
   private async readCache(key: string): Promise<CacheFile | undefined> {
@@ -134,13 +179,13 @@ export class ResultsStore implements vscode.Disposable {
     const { key, contentHash: hash } = contentKeys(text, settings);
     if (existing && existing.key === key && !existing.stale) return existing;
     const hit = await this.readCache(key);
-    if (hit) return this.put(document.uri, hit, text);
+    if (hit) return this.put(document.uri, hit);
     if (existing) return this.markStale(document, hash);
     const last = this.lastKeys()[document.uri.toString()];
     const old = last ? await this.readCache(last) : undefined;
     if (!old) return undefined;
     const reason = old.contentHash === hash ? 'settings changed since scoring' : 'file changed since scoring';
-    return this.put(document.uri, old, text, reason);
+    return this.put(document.uri, old, reason);
   }
 
   /**

@@ -15,17 +15,22 @@ import {
   type ExperimentsParams,
   type ExperimentsResponse,
   ExplainRequest,
+  type ExplainResponse,
+  type FieldInspection,
+  FindRowsRequest,
+  type FindRowsParams,
   InfoRequest,
   InspectRequest,
   type ProgressParams,
   ProgressNotification,
+  type RowTextParams,
+  RowTextRequest,
+  type RowTextResponse,
   type ScoreParams,
   ScoreRequest,
   type ScoreResponse,
   type WorkerInfo,
 } from '../protocol/messages';
-
-import type { FieldInspection } from '../engine/data/readDataset';
 
 type Options = ScoreParams['options'];
 export type ProgressListener = (p: ProgressParams) => void;
@@ -161,17 +166,29 @@ export class WorkerClient implements vscode.Disposable {
     return this.start().sendRequest(InspectRequest, { file });
   }
 
-  /** Re-scores with attributions for the given 0-based row positions. */
+  /** Attributions for the given 0-based row positions (the worker reuses its fit of the file when it has one). */
   explain(
     file: string,
     options: Options,
     rows: number[],
     token?: vscode.CancellationToken,
     onProgress?: ProgressListener,
-  ): Promise<ScoreResponse> {
+  ): Promise<ExplainResponse> {
     return this.run(token, onProgress, (c, jobId, src) =>
       c.sendRequest(ExplainRequest, { jobId, file, options, rows }, src.token),
     );
+  }
+
+  /** The decoded text of rows (the ranking panel's snippets). */
+  rowText(params: RowTextParams): Promise<RowTextResponse> {
+    return this.start().sendRequest(RowTextRequest, params);
+  }
+
+  /** Lines of the rows whose decoded text or id contains a string (the ranking panel's filter). */
+  findRows(params: FindRowsParams): Promise<number[]> {
+    return this.start()
+      .sendRequest(FindRowsRequest, params)
+      .then((r) => r.lines);
   }
 
   /** Runs the memorization experiments for the report; the VS Code token cancels them in the worker. */

@@ -5,12 +5,31 @@
  * two small inline plugins below.
  */
 import type { ChartConfiguration, ChartDataset, ChartOptions, Plugin } from 'chart.js';
-import type { NoiseData, ReductionData, RemovalData, StabilityData, TypicalityData } from './types';
+import { REASON_KINDS, type ReasonKind } from '../protocol/reasons';
+import type {
+  GroupsData,
+  MemorizationData,
+  NoiseData,
+  ReasonsData,
+  ReductionData,
+  RemovalData,
+  StabilityData,
+  TypicalityData,
+} from './types';
 
 /** Figure size in CSS pixels, drawn at devicePixelRatio 2: the PNG is 1600 x 1000 pixels. */
 export const FIGURE = { width: 800, height: 500, devicePixelRatio: 2 } as const;
 
-export const EXPERIMENT_KINDS = ['removal', 'reduction', 'stability', 'typicality', 'noise'] as const;
+export const EXPERIMENT_KINDS = [
+  'removal',
+  'reduction',
+  'stability',
+  'typicality',
+  'noise',
+  'memorization',
+  'reasons',
+  'groups',
+] as const;
 export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
 
 export const COLORS = {
@@ -26,6 +45,17 @@ export const COLORS = {
   grid: 'rgba(0, 0, 0, 0.1)',
   text: '#222222',
 } as const;
+
+/** One colour per reason (white background; the ranking panel's chips use the theme's --vscode-charts-* of the same hue). */
+export const REASON_COLORS: Record<ReasonKind, string> = {
+  duplicate: '#1f77b4',
+  conflict: '#d62728',
+  mislabeled: '#ff7f0e',
+  rare: '#9467bd',
+  templated: '#2ca02c',
+};
+/** "any reason" in the reasons figure, and "in the top 10%" in the groups figure. */
+const NEUTRAL = '#7f7f7f';
 
 const FONT_FAMILY = "'DejaVu Sans', 'Liberation Sans', 'Helvetica Neue', Helvetica, Arial, sans-serif";
 
@@ -109,12 +139,12 @@ interface Frame {
   yMin?: number;
   yMax?: number;
   legend?: boolean;
-  xType?: 'linear' | 'category';
+  xType?: 'linear' | 'category' | 'logarithmic';
 }
 
 /** Options every figure shares: fixed size, no animation, titles, axis titles, legend at the bottom. */
 function frame<T extends 'line' | 'bar' | 'scatter'>(f: Frame): ChartOptions<T> {
-  const axis = (title: string, min?: number, max?: number, type?: 'linear' | 'category') => ({
+  const axis = (title: string, min?: number, max?: number, type?: 'linear' | 'category' | 'logarithmic') => ({
     type: type ?? 'linear',
     min,
     max,
@@ -363,6 +393,132 @@ export function typicalityChart(r: TypicalityData): ChartConfiguration<'bar'> {
   };
 }
 
+/** A tier's name on the reasons figure's axis: "top 1% (40 rows)", "all rows (4000)". */
+export function tierLabel(t: { fraction: number; rows: number }): string {
+  return t.fraction >= 1 ? `all rows (${t.rows})` : `top ${fmt(100 * t.fraction, 0)}% (${t.rows} rows)`;
+}
+
+/** The reasons with at least one row (all of them when none has any): the figures leave out empty series. */
+function presentKinds(counts: Partial<Record<ReasonKind, number>> | undefined): ReasonKind[] {
+  const present = REASON_KINDS.filter((k) => (counts?.[k] ?? 0) > 0);
+  return present.length ? present : [...REASON_KINDS];
+}
+
+/** The y axis' top for shares in %: the next 10 above the largest bar (room for it), at most 100. */
+function shareAxisMax(datasets: { data: number[] }[]): number {
+  const top = Math.max(0, ...datasets.flatMap((d) => d.data.filter(Number.isFinite)));
+  return Math.min(100, Math.max(10, Math.ceil((top + 2) / 10) * 10));
+}
+
+function bars(label: string, color: string, data: number[]): ChartDataset<'bar', number[]> {
+  return { label, data, backgroundColor: color, borderColor: color, borderWidth: 0 };
+}
+
+/** Bar figures carry one legend box per reason: square boxes, not the line figures' thin ones. */
+function barLegend(options: ChartOptions<'bar'>): ChartOptions<'bar'> {
+  const legend = options.plugins!.legend!;
+  legend.labels = { ...legend.labels, boxHeight: 12, boxWidth: 12 };
+  return options;
+}
+
+/**
+ * Reasons among the top-memorized rows: per tier (top 1%, 5%, 10% by score, all rows), the share of its rows with
+ * each reason, side by side (a row can have several reasons, so the shares are not stacked), and with any reason.
+ */
+export function reasonsChart(r: ReasonsData): ChartConfiguration<'bar'> {
+  const kinds = presentKinds(r.counts);
+  const datasets = [
+    ...kinds.map((k) =>
+      bars(
+        k,
+        REASON_COLORS[k],
+        r.tiers.map((t) => pct(t.shares[k] ?? 0)),
+      ),
+    ),
+    bars(
+      'any reason',
+      NEUTRAL,
+      r.tiers.map((t) => pct(t.any)),
+    ),
+  ];
+  const all = r.tiers.find((t) => t.fraction >= 1);
+  return {
+    type: 'bar',
+    data: { labels: r.tiers.map(tierLabel), datasets },
+    options: barLegend(
+      frame<'bar'>({
+        title: 'Why the most memorized rows are memorized: reasons by score tier',
+        subtitle:
+          `share of each tier's rows with each reason (a row can have several)` +
+          (all ? ` · ${pct(all.any).toFixed(0)}% of all ${all.rows} rows have one` : ''),
+        x: 'rows by memorization score',
+        y: 'rows with the reason (%)',
+        xType: 'category',
+        yMin: 0,
+        yMax: shareAxisMax(datasets),
+      }),
+    ),
+    plugins: PLUGINS,
+  };
+}
+
+/** Groups drawn at most in the groups figure (the largest; the table lists them all). */
+export const MAX_CHART_GROUPS = 12;
+
+/**
+ * Memorization by group: per value of the group field (and all rows), the share of its rows in the top 10% by score
+ * (10% everywhere if memorization did not depend on the group) and the share with each reason.
+ */
+export function groupsChart(g: GroupsData): ChartConfiguration<'bar'> {
+  const shown = g.groups.slice(0, MAX_CHART_GROUPS);
+  const rows = [...shown, g.all];
+  const counts = Object.fromEntries(REASON_KINDS.map((k) => [k, g.all.reasons[k] ?? 0]));
+  const kinds = presentKinds(counts);
+  const datasets = [
+    bars(
+      'in the top 10% by score',
+      NEUTRAL,
+      rows.map((x) => pct(x.top10Share)),
+    ),
+    ...kinds.map((k) =>
+      bars(
+        k,
+        REASON_COLORS[k],
+        rows.map((x) => pct(x.reasons[k] ?? 0)),
+      ),
+    ),
+  ];
+  return {
+    type: 'bar',
+    data: {
+      labels: rows.map((x, i) => (i === rows.length - 1 ? `all rows (${x.rows})` : `${x.group} (${x.rows})`)),
+      datasets,
+    },
+    options: barLegend(
+      frame<'bar'>({
+        title: `Memorization by '${g.field}': top-10% share and reasons per group`,
+        subtitle:
+          (shown.length < g.groups.length
+            ? `the ${shown.length} largest of ${g.groups.length} groups · `
+            : '') +
+          `mean score percentile: ` +
+          shown
+            .slice(0, 6)
+            .map((x) => `${x.group} ${fmt(x.meanPercentile, 1)}`)
+            .join(', ') +
+          (shown.length > 6 ? ', …' : '') +
+          ` (50 = average) · 10% of a group in the top 10% = no effect`,
+        x: `${g.field} (rows)`,
+        y: "share of the group's rows (%)",
+        xType: 'category',
+        yMin: 0,
+        yMax: shareAxisMax(datasets),
+      }),
+    ),
+    plugins: PLUGINS,
+  };
+}
+
 /** Ranking names of `memscore eval noise`, in legend order, with their labels and colors. */
 export const NOISE_SERIES: { key: string; label: string; color: string }[] = [
   { key: 'loss', label: 'loss (in-sample)', color: COLORS.loss },
@@ -411,6 +567,64 @@ export function noiseChart(r: NoiseData): ChartConfiguration<'line'> {
   };
 }
 
+/** Points drawn at most in the retraining scatter (evenly thinned beyond). */
+export const MEMORIZATION_POINTS = 5000;
+
+/**
+ * The retraining check: each row's memorization score (x, influence) against Feldman & Zhang's retraining estimate
+ * (y), with the agreement figures in the title. Scores are heavy-tailed, so x is a log axis (rows with a score <= 0
+ * are left out of the plot, not of the figures).
+ */
+export function memorizationChart(r: MemorizationData): ChartConfiguration<'scatter'> {
+  const rows = r.rows.filter((x) => Number.isFinite(x.estimate) && Number.isFinite(x.score));
+  // Scores span many decades and well-fitted rows sit near 0: the axis starts 6 decades below the largest score.
+  const top = Math.max(...rows.map((x) => x.score), 1e-12);
+  const floor = top * 1e-6;
+  const step = Math.max(1, rows.length / MEMORIZATION_POINTS);
+  const points: { x: number; y: number }[] = [];
+  for (let k = 0; k < rows.length; k += step) {
+    const row = rows[Math.floor(k)];
+    points.push({ x: Math.max(floor, row.score), y: row.estimate });
+  }
+  const options = frame<'scatter'>({
+    title: `Scores vs retraining: Spearman ρ ${fmt(r.spearman.score, 3)} (score), ${fmt(r.spearman.selfInfluence, 3)} (self-influence), ${fmt(r.spearman.loss, 3)} (loss)`,
+    subtitle: `${r.retrainings} heads on random ${fmt(100 * r.subset, 0)}% subsets · top-10% overlap: score ${fmt(100 * r.topOverlap.score, 0)}%, self-influence ${fmt(100 * r.topOverlap.selfInfluence, 0)}%, loss ${fmt(100 * r.topOverlap.loss, 0)}% · scores below ${floor.toExponential(0)} drawn at the left edge`,
+    x: 'memorization score M(z), influence (log scale)',
+    y: 'retraining estimate mem(z)',
+    xType: 'logarithmic',
+    xMin: floor,
+    legend: false,
+  });
+  // Label the decades only (1e-3, 1e-2, ...).
+  const x = options.scales!.x as { ticks: Record<string, unknown> };
+  x.ticks = {
+    ...x.ticks,
+    autoSkip: false,
+    maxRotation: 0,
+    callback: (v: number | string) => {
+      const e = Math.log10(Number(v));
+      return Math.abs(e - Math.round(e)) < 1e-9 ? `1e${Math.round(e)}` : '';
+    },
+  };
+  return {
+    type: 'scatter',
+    data: {
+      datasets: [
+        {
+          label: 'rows',
+          data: points,
+          backgroundColor: 'rgba(148, 103, 189, 0.4)',
+          borderColor: 'rgba(148, 103, 189, 0.4)',
+          pointRadius: 1.5,
+          pointHoverRadius: 3,
+        },
+      ],
+    },
+    options,
+    plugins: PLUGINS,
+  };
+}
+
 /** The figure of one `memscore eval` experiment's result (its --out JSON). */
 export function experimentChart(
   kind: ExperimentKind,
@@ -426,6 +640,12 @@ export function experimentChart(
           ? stabilityChart(result as StabilityData)
           : kind === 'typicality'
             ? typicalityChart(result as TypicalityData)
-            : noiseChart(result as NoiseData);
+            : kind === 'noise'
+              ? noiseChart(result as NoiseData)
+              : kind === 'reasons'
+                ? reasonsChart(result as ReasonsData)
+                : kind === 'groups'
+                  ? groupsChart(result as GroupsData)
+                  : memorizationChart(result as MemorizationData);
   return config as unknown as ChartConfiguration;
 }

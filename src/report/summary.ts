@@ -2,8 +2,16 @@
  * Text of the memorization report (tables and notes) from a ReportData, shared by the report webview and tests.
  * Pure: no Node, VS Code or DOM use. Everything returned is plain text, to be shown with textContent.
  */
-import { NOISE_SERIES } from './charts';
-import type { MislabeledData, NoiseData, ReportData } from './types';
+import { REASON_KINDS, type ReasonKind } from '../protocol/reasons';
+import { NOISE_SERIES, tierLabel } from './charts';
+import type {
+  GroupsData,
+  MemorizationData,
+  MislabeledData,
+  NoiseData,
+  ReasonsData,
+  ReportData,
+} from './types';
 
 export const pctText = (x: number, d = 2): string => (Number.isFinite(x) ? `${(100 * x).toFixed(d)}%` : '-');
 export const numText = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -83,14 +91,143 @@ export function typicalityTable(r: ReportData): Table | undefined {
   };
 }
 
+/** The reasons some row has (in REASON_KINDS order); all of them when none has any. */
+function kindsIn(shares: Partial<Record<ReasonKind, number>>): ReasonKind[] {
+  const present = REASON_KINDS.filter((k) => (shares[k] ?? 0) > 0);
+  return present.length ? present : [...REASON_KINDS];
+}
+
+/**
+ * The per-group table: rows, mean score percentile (100 = most memorized), share in the top 10% by score and the
+ * share with each reason any row has, one row per group (largest first) and one for all rows.
+ */
+export function groupsTable(g: GroupsData, opts: { compact?: boolean } = {}): Table {
+  const kinds = kindsIn(g.all.reasons);
+  const line = (name: string, x: GroupsData['all']) => [
+    name,
+    String(x.rows),
+    numText(x.meanPercentile, 1),
+    pctText(x.top10Share, 1),
+    ...kinds.map((k) => pctText(x.reasons[k] ?? 0, 1)),
+  ];
+  // Compact (a narrow view): shorter headers and "all" for the all-rows line.
+  const c = opts.compact;
+  return {
+    head: [g.field, 'rows', c ? 'mean pct' : 'mean percentile', c ? 'top 10%' : 'in top 10%', ...kinds],
+    rows: [...g.groups.map((x) => line(x.group, x)), line(c ? 'all' : 'all rows', g.all)],
+  };
+}
+
+/** What the group table's columns mean, in one sentence. */
+export function groupsNote(g: GroupsData): string {
+  return (
+    `Per value of '${g.field}': the mean percentile of the memorization score (100 = most memorized, 50 = ` +
+    `average), the share of the group's rows in the top 10% by score (10% if memorization did not depend on ` +
+    `the group) and the share with each reason.`
+  );
+}
+
+/** The group table's note for a narrow view (the ranking panel). */
+export function groupsShortNote(g: GroupsData): string {
+  return `Per value of '${g.field}': mean score percentile (50 = average), share in the top 10% by score (10% = no effect), share with each reason.`;
+}
+
+/** A table turned on its side: one row per column of `t` (its header first), one column per row of `t`. */
+export function transposeTable(t: Table): Table {
+  return {
+    head: ['', ...t.rows.map((r) => r[0])],
+    rows: t.head.slice(1).map((h, j) => [h, ...t.rows.map((r) => r[j + 1] ?? '')]),
+  };
+}
+
+/** The groups in one sentence each: mean percentile, top-10% share and the two commonest reasons. */
+export function groupsSentence(g: GroupsData): string {
+  const parts = g.groups.map((x) => {
+    const top = REASON_KINDS.filter((k) => (x.reasons[k] ?? 0) > 0)
+      .sort((a, b) => x.reasons[b] - x.reasons[a])
+      .slice(0, 2)
+      .map((k) => `${k} ${pctText(x.reasons[k], 0)}`);
+    return (
+      `${x.group} (${x.rows} rows) mean percentile ${numText(x.meanPercentile, 1)}, ` +
+      `${pctText(x.top10Share, 0)} in the top 10%${top.length ? `, ${top.join(', ')}` : ''}`
+    );
+  });
+  return `By '${g.field}': ${parts.join('; ')}.`;
+}
+
+/** Per tier (top 1%, 5%, 10% by score, all rows): its rows, the share with any reason and with each. */
+export function reasonsTable(r: ReasonsData): Table {
+  const kinds = kindsIn(r.counts);
+  return {
+    head: ['rows by score', 'any reason', ...kinds],
+    rows: r.tiers.map((t) => [
+      tierLabel(t),
+      pctText(t.any, 1),
+      ...kinds.map((k) => pctText(t.shares[k] ?? 0, 1)),
+    ]),
+  };
+}
+
+/** The reasons among the top 1% next to all rows, in one sentence. */
+export function reasonsHeadline(r: ReasonsData): string {
+  const describe = (t: ReasonsData['tiers'][number]) => {
+    const kinds = REASON_KINDS.filter((k) => (t.shares[k] ?? 0) > 0)
+      .sort((a, b) => t.shares[b] - t.shares[a])
+      .map((k) => `${k} ${pctText(t.shares[k], 0)}`);
+    return `${pctText(t.any, 0)} have a reason${kinds.length ? ` (${kinds.join(', ')})` : ''}`;
+  };
+  const top = r.tiers[0];
+  const all = r.tiers.find((t) => t.fraction >= 1);
+  if (!top) return 'No reasons were computed.';
+  return (
+    `Of the ${tierLabel(top).replace(/ \(.*\)$/, '')} most memorized rows (${top.rows}), ${describe(top)}` +
+    (all && all !== top ? `; of all ${all.rows} rows, ${describe(all)}.` : '.')
+  );
+}
+
+/** The retraining check's agreement figures: each column's Spearman and top-10% overlap with the estimate. */
+export function memorizationTable(r: ReportData): Table | undefined {
+  const m = r.memorization;
+  if (!m) return undefined;
+  const names = {
+    score: 'memorization score',
+    selfInfluence: 'self-influence',
+    loss: 'loss (in-sample)',
+  } as const;
+  return {
+    head: ['ranking', 'Spearman with the estimate', 'top-10% overlap'],
+    rows: (Object.keys(names) as (keyof typeof names)[]).map((k) => [
+      names[k],
+      numText(m.spearman[k], 3),
+      pctText(m.topOverlap[k], 0),
+    ]),
+  };
+}
+
+/** How far the scores are from what they approximate, in words. */
+export function memorizationNote(m: MemorizationData): string {
+  const estimated = m.rows.filter((x) => Number.isFinite(x.estimate));
+  const se = estimated.map((x) => x.stderr).sort((a, b) => a - b);
+  const medianSe = se.length ? se[Math.floor(se.length / 2)] : NaN;
+  return (
+    `Feldman & Zhang's estimate retrains the head ${m.retrainings} times on random ${Math.round(100 * m.subset)}% ` +
+    `subsets: mem(z) = P(y|x) of the heads that trained on z minus that of the heads that did not (median standard ` +
+    `error ${numText(medianSe, 4)}). The influence score approximates it without retraining: of the 10% of rows ` +
+    `retraining finds most memorized, ${pctText(m.topOverlap.score, 0)} are also in the score's top 10% ` +
+    `(in-sample loss: ${pctText(m.topOverlap.loss, 0)}). Most rows have an estimate near 0 within its noise, which ` +
+    `keeps the rank correlation over all rows (${numText(m.spearman.score, 3)}) below the agreement at the top.` +
+    (m.secondsPerRetraining !== undefined ? ` ${numText(m.secondsPerRetraining, 3)} s per retraining.` : '')
+  );
+}
+
 /**
  * What `memscore eval noise` measured on the shared noisy data (spam-noisy10: the 4,000 SpamAssassin training rows
  * with 10% of the labels flipped; inferred text field, words featurizer, defaults): AUROC of each ranking for "is
  * flipped", and the share of the flipped rows among the top 10% by loss.
  */
 export const NOISE_FINDINGS = {
-  auroc: { loss: 0.977, oof: 0.976, selfInfluence: 0.951, score: 0.845 },
-  lossTop10: 0.81,
+  auroc: { loss: 0.984, oof: 0.983, selfInfluence: 0.969, score: 0.870 },
+  lossTop10: 0.85,
 } as const;
 
 /** Why the report (and the ranking's "Likely mislabeled" view) ranks by training loss. */
@@ -190,6 +327,10 @@ export function reportImageText(
   r: ReportData,
 ): { title: string; header: string[]; footer: string[] } {
   const footer: string[] = [];
+  if (r.memorization)
+    footer.push(
+      `Scores vs retraining (${r.memorization.retrainings} heads): Spearman ${numText(r.memorization.spearman.score, 3)}, top-10% overlap ${pctText(r.memorization.topOverlap.score, 0)}.`,
+    );
   if (r.stability)
     footer.push(
       `Stability: mean Spearman ${numText(r.stability.mean)} over ${r.stability.pairs.length} pairs of runs.`,
@@ -202,6 +343,8 @@ export function reportImageText(
           .join(', ') +
         ' (mean percentile, 100 = most memorized).',
     );
+  if (r.reasons) footer.push(`Reasons: ${reasonsHeadline(r.reasons)}`);
+  if (r.reasons?.groups) footer.push(groupsSentence(r.reasons.groups));
   if (r.mislabeled) footer.push(`Likely mislabeled: ${mislabeledHeadline(r.mislabeled)}`);
   const nn = noiseNote(r);
   if (nn) footer.push(`Label noise: ${nn}`);
@@ -266,7 +409,7 @@ export function reportMeta(r: ReportData): string {
     .join(', ');
   return (
     `${r.rows} rows, classes ${r.classes.join(', ')}; label '${r.fields.label}', text ` +
-    `${r.fields.text.map((f) => `'${f}'`).join(' + ') || '(numeric columns)'}; ${r.featurizer} + linear head` +
+    `${r.fields.text.map((f) => `'${f}'`).join(' + ') || '(numeric columns)'}; ${r.featurizer} + ${r.head ?? 'linear head'}` +
     (secs ? `; ${secs}` : '')
   );
 }

@@ -6,13 +6,18 @@ import { ResponseError, type CancellationToken } from 'vscode-jsonrpc';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import {
   ErrorCodes,
+  type ErrorData,
   ExperimentsRequest,
   type ExperimentsParams,
   type ExperimentsResponse,
   ExplainRequest,
+  type ExplainParams,
+  type ExplainResponse,
+  FindRowsRequest,
   InfoRequest,
   InspectRequest,
   ProgressNotification,
+  RowTextRequest,
   ScoreRequest,
   type ProgressParams,
   type ScoreParams,
@@ -21,16 +26,14 @@ import {
 } from '../protocol/messages';
 import { inspectFields } from '../engine/data/readDataset';
 import { runExperimentSuite } from '../engine/experiments/suite';
-import { scoreDataset } from '../engine/scoreDataset';
-import {
-  BACKEND_SETTINGS,
-  type BackendSetting,
-  type StageBackends,
-  backendAvailability,
-} from '../engine/backends';
-import { DataError, UsageError } from '../engine/types';
+import { explainRows, runScoreJob } from '../engine/pipeline/scoreJob';
+import { BACKEND_SETTINGS, type BackendSetting, backendAvailability } from '../engine/backends';
+import type { StageBackends } from '../protocol/results';
+import { MemorizationError } from '../engine/types';
 import { JobRegistry, Superseded } from './jobs';
 import { progressThrottle } from './progress';
+import { FittedStates, RowTexts } from './state';
+import { type RequestKind, invalidParams } from '../protocol/validate';
 import { version } from '../../package.json';
 
 export const BACKEND = 'cpu (JavaScript, float64)';
@@ -62,60 +65,35 @@ const connection = createMessageConnection(
 );
 const jobs = new JobRegistry();
 
-/** Runs one engine job: progress notifications tagged with the jobId, cancellation, errors mapped to codes. */
-async function runJob(
-  kind: 'score' | 'explain',
-  params: ScoreParams,
-  token: CancellationToken,
-  attributeRows?: number[],
-): Promise<ScoreResponse> {
-  const { jobId, file } = params;
-  // A newer request of the same kind for the same file cancels the older one, which answers `cancelled`.
-  const job = jobs.start(kind, file, jobId);
-  const cancelSub = token.onCancellationRequested(() =>
-    job.controller.abort(new Error('cancelled by the client')),
-  );
-  if (token.isCancellationRequested) job.controller.abort(new Error('cancelled by the client'));
-  const started = Date.now();
-  const send = progressThrottle(
-    (p: ProgressParams) => void connection.sendNotification(ProgressNotification, p).catch(() => undefined),
-    100,
-  );
-  log(`${kind} ${jobId} started: ${file}`);
-  try {
-    const result = await scoreDataset(file, {
+/** The fit of each file's latest scoring job, for "Explain this row"; the decoded rows, for the ranking panel. */
+const fitted = new FittedStates();
+const rowTexts = new RowTexts(fitted);
+
+/** Job options with the worker's defaults: the backend setting and the extension's cache folder. */
+function withDefaults<T extends { featurizer?: object }>(options: T): T {
+  return {
+    ...options,
+    featurizer: {
       backend: BACKEND_SETTING,
       ...(CACHE_DIR ? { cacheDir: CACHE_DIR } : {}),
-      ...params.options,
-      ...(attributeRows
-        ? { attributeRows: [...(params.options.attributeRows ?? []), ...attributeRows] }
-        : {}),
-      signal: job.controller.signal,
-      onProgress: (p) => send({ jobId, ...p }),
-    });
-    if (job.controller.signal.aborted) throw job.controller.signal.reason;
-    send.flush();
-    lastRun = result.summary.backends ?? lastRun;
-    for (const note of result.summary.backendNotes ?? []) log(note);
-    log(
-      `${kind} ${jobId} done in ${((Date.now() - started) / 1000).toFixed(2)} s: ${result.rows.length} rows`,
-    );
-    return { jobId, rows: result.rows, summary: result.summary };
-  } catch (err) {
-    throw toResponseError(err, job.controller.signal, `${kind} ${jobId}`);
-  } finally {
-    cancelSub.dispose();
-    jobs.finish(job);
-  }
+      ...options.featurizer,
+    },
+  };
 }
 
-/** The report's experiments: the same job handling as scoring (progress by jobId, cancellation, superseding). */
-async function runExperiments(
-  params: ExperimentsParams,
+/** Runs a request as a job: progress tagged with its jobId, cancellation, superseding, errors mapped to codes. */
+async function asJob<T>(
+  kind: string,
+  file: string,
+  jobId: string,
   token: CancellationToken,
-): Promise<ExperimentsResponse> {
-  const { jobId, file } = params;
-  const job = jobs.start('experiments', file, jobId);
+  work: (control: {
+    signal: AbortSignal;
+    onProgress: (p: Omit<ProgressParams, 'jobId'>) => void;
+  }) => Promise<T>,
+): Promise<T> {
+  // A newer request of the same kind for the same file cancels the older one, which answers `cancelled`.
+  const job = jobs.start(kind, file, jobId);
   const abort = () => job.controller.abort(new Error('cancelled by the client'));
   const cancelSub = token.onCancellationRequested(abort);
   if (token.isCancellationRequested) abort();
@@ -124,28 +102,63 @@ async function runExperiments(
     (p: ProgressParams) => void connection.sendNotification(ProgressNotification, p).catch(() => undefined),
     100,
   );
-  log(`experiments ${jobId} started: ${file}`);
+  log(`${kind} ${jobId} started: ${file}`);
   try {
-    // The same featurizer defaults as scoring: the backend setting and the extension's cache folder.
-    const options = {
-      backend: BACKEND_SETTING,
-      ...(CACHE_DIR ? { cacheDir: CACHE_DIR } : {}),
-      ...params.options,
-    };
-    const report = await runExperimentSuite(file, options, {
-      signal: job.controller.signal,
-      onProgress: (p) => send({ jobId, ...p }),
-    });
-    if (job.controller.signal.aborted) throw job.controller.signal.reason;
+    const result = await work({ signal: job.controller.signal, onProgress: (p) => send({ jobId, ...p }) });
+    job.controller.signal.throwIfAborted();
     send.flush();
-    log(`experiments ${jobId} done in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-    return { jobId, report };
+    log(`${kind} ${jobId} done in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+    return result;
   } catch (err) {
-    throw toResponseError(err, job.controller.signal, `experiments ${jobId}`);
+    throw toResponseError(err, job.controller.signal, `${kind} ${jobId}`);
   } finally {
     cancelSub.dispose();
     jobs.finish(job);
   }
+}
+
+async function score(params: ScoreParams, token: CancellationToken): Promise<ScoreResponse> {
+  return asJob('score', params.file, params.jobId, token, async (control) => {
+    const options = withDefaults(params.options);
+    const state = await runScoreJob(params.file, options, control);
+    await fitted.keep(params.file, options, state);
+    lastRun = state.result.summary.backends ?? lastRun;
+    for (const note of state.result.summary.backendNotes ?? []) log(note);
+    return { jobId: params.jobId, ...state.result };
+  });
+}
+
+/** "Explain this row": only the asked rows' attributions when the file's latest fit matches; else score first. */
+async function explain(params: ExplainParams, token: CancellationToken): Promise<ExplainResponse> {
+  return asJob('explain', params.file, params.jobId, token, async (control) => {
+    const t0 = performance.now();
+    const options = withDefaults(params.options);
+    let state = await fitted.get(params.file, options);
+    const refit = !state;
+    if (!state) {
+      state = await runScoreJob(params.file, options, control);
+      await fitted.keep(params.file, options, state);
+    }
+    const rows = await explainRows(state, params.rows, control);
+    return {
+      jobId: params.jobId,
+      rows,
+      completeness: state.result.summary.completeness,
+      refit,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  });
+}
+
+/** The report's experiments: the same job handling as scoring (progress by jobId, cancellation, superseding). */
+async function runExperiments(
+  params: ExperimentsParams,
+  token: CancellationToken,
+): Promise<ExperimentsResponse> {
+  return asJob('experiments', params.file, params.jobId, token, async (control) => ({
+    jobId: params.jobId,
+    report: await runExperimentSuite(params.file, withDefaults(params.options), control),
+  }));
 }
 
 function toResponseError(err: unknown, signal: AbortSignal, what: string): ResponseError<unknown> {
@@ -155,18 +168,32 @@ function toResponseError(err: unknown, signal: AbortSignal, what: string): Respo
     log(`${what} cancelled (${why})`);
     return new ResponseError(ErrorCodes.cancelled, `cancelled: ${why}`);
   }
-  if (err instanceof DataError) {
-    log(`${what} data error: ${err.message}`);
-    return new ResponseError(ErrorCodes.dataError, err.message, { file: err.file, line: err.line });
-  }
-  if (err instanceof UsageError) {
-    log(`${what} usage error: ${err.message}`);
-    return new ResponseError(ErrorCodes.usageError, err.message);
+  if (err instanceof MemorizationError) {
+    log(`${what} ${err.kind} error: ${err.message}`);
+    const data: ErrorData = {
+      ...(err.option ? { option: err.option, settingsMessage: err.forSettings() } : {}),
+      ...('file' in err && err.file ? { file: err.file as string } : {}),
+      ...('line' in err && err.line ? { line: err.line as number } : {}),
+    };
+    return new ResponseError(
+      err.kind === 'data' ? ErrorCodes.dataError : ErrorCodes.usageError,
+      err.message,
+      data,
+    );
   }
   if (err instanceof ResponseError) return err as ResponseError<unknown>;
   const message = err instanceof Error ? err.message : String(err);
   log(`${what} failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
   return new ResponseError(-32603, message);
+}
+
+/** Malformed params are refused before any work, with a JSON-RPC invalid-params error that says what is wrong. */
+function checkParams(kind: RequestKind, params: unknown): void {
+  const why = invalidParams(kind, params);
+  if (why) {
+    log(why);
+    throw new ResponseError(ErrorCodes.invalidParams, why);
+  }
 }
 
 connection.onRequest(InfoRequest, (): WorkerInfo => ({
@@ -177,17 +204,42 @@ connection.onRequest(InfoRequest, (): WorkerInfo => ({
   available: backendAvailability(),
   ...(lastRun ? { lastRun } : {}),
 }));
-connection.onRequest(ScoreRequest, (params, token) => runJob('score', params, token));
+connection.onRequest(ScoreRequest, (params, token) => {
+  checkParams('score', params);
+  return score(params, token);
+});
 connection.onRequest(InspectRequest, async (params) => {
+  checkParams('inspect', params);
   try {
     return await inspectFields(params.file, { text: params.text, label: params.label });
   } catch (err) {
     throw toResponseError(err, new AbortController().signal, `inspect ${params.file}`);
   }
 });
-// "Explain this row": the same job with attributions for the asked rows, on top of the usual top-N setting.
-connection.onRequest(ExplainRequest, (params, token) => runJob('explain', params, token, params.rows));
-connection.onRequest(ExperimentsRequest, (params, token) => runExperiments(params, token));
+connection.onRequest(ExplainRequest, (params, token) => {
+  checkParams('explain', params);
+  return explain(params, token);
+});
+connection.onRequest(RowTextRequest, async (params) => {
+  checkParams('rowText', params);
+  try {
+    return { rows: await rowTexts.decoded(params.file, params.data, params.lines) };
+  } catch (err) {
+    throw toResponseError(err, new AbortController().signal, `rowText ${params.file}`);
+  }
+});
+connection.onRequest(FindRowsRequest, async (params) => {
+  checkParams('findRows', params);
+  try {
+    return { lines: await rowTexts.find(params.file, params.data, params.text) };
+  } catch (err) {
+    throw toResponseError(err, new AbortController().signal, `findRows ${params.file}`);
+  }
+});
+connection.onRequest(ExperimentsRequest, (params, token) => {
+  checkParams('experiments', params);
+  return runExperiments(params, token);
+});
 
 // The client went away (stdin closed): nothing more to serve.
 connection.onClose(() => {

@@ -47,6 +47,42 @@ export const CHROMIUM_FLAGS = [
 export const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits on state, never on time: polls `fn` until it returns a truthy value, and returns that value. `timeout` is
+ * only how long to wait before giving up (a failure, with `what` in the message); no step relies on a fixed delay,
+ * so a busy machine makes the suite slower, not red. `fn` may throw while the state is not reached (a detached
+ * element): that counts as not yet.
+ */
+export async function until(fn, { timeout = 30_000, what = 'the expected state' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      if (err instanceof StopWaiting) throw new Error(err.message);
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: not reached within ${sec(timeout)}${last ? ` (last error: ${last.message})` : ''}`,
+      );
+    await sleep(100);
+  }
+}
+
+/** Thrown by an `until` condition: the state will never come (an error notification); stop waiting at once. */
+export class StopWaiting extends Error {}
+
+/** Two animation frames in a page or frame: what was changed before is laid out and painted (for screenshots). */
+export async function painted(target) {
+  await target.evaluate(
+    () =>
+      new Promise((r) => globalThis.requestAnimationFrame(() => globalThis.requestAnimationFrame(() => r()))),
+  );
+}
+
 /** Exits 0 with a message when `file` is absent (the shared data is optional). */
 export function skipUnlessExists(file, tag) {
   if (existsSync(file)) return;
@@ -252,56 +288,122 @@ export const treeItem = (page, name) => page.getByRole('treeitem', { name, exact
  */
 export async function runContextMenu(page, target, name, { timeout = 60_000 } = {}) {
   const item = page.getByRole('menuitem', { name, exact: true });
+  const menu = page.getByRole('menu').first();
+  const wanted = await target.getAttribute('aria-label', { timeout: 30_000 });
   const deadline = Date.now() + timeout;
   let tries = 0;
   for (;;) {
     tries++;
     await target.click({ button: 'right' });
     try {
+      // The menu opens at once; whether it holds the extension's item depends on the extension host's scan.
+      await menu.waitFor({ state: 'visible', timeout: 10_000 });
+      // The menu is for the row the right-click focused: the target, unless the tree moved under the pointer
+      // (rows appearing, the explorer coming back): then it is another file's menu, and we try again.
+      const focused = await target.evaluate(
+        (e) =>
+          e.closest('[role="tree"]')?.querySelector('[role="treeitem"].focused')?.getAttribute('aria-label'),
+        undefined,
+        { timeout: 10_000 },
+      );
+      if (focused !== wanted) throw new Error(`the right-click landed on ${focused}, not ${wanted}`);
       await item.waitFor({ state: 'visible', timeout: 2500 });
       break;
-    } catch {
+    } catch (err) {
       await page.keyboard.press('Escape');
-      if (Date.now() > deadline) throw new Error(`menu item "${name}" did not appear after ${tries} tries`);
+      await menu.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+      if (Date.now() > deadline)
+        throw new Error(
+          `menu item "${name}" did not appear after ${tries} tries (last: ${err.message.split('\n')[0]})`,
+        );
+      // A pause between tries: the extension host registers its menus meanwhile (no state to wait on).
       await sleep(1000);
     }
   }
-  // VS Code menus act on mouse-up of a hovered item; if the click did not register, Enter runs the highlighted item.
+  // VS Code menus act on mouse-up of the focused item: hover until the item has the focus, then click.
   await item.hover();
-  await sleep(200);
+  await until(() => item.evaluate((e) => e.matches(':focus') || !!e.closest('.focused')), {
+    timeout: 10_000,
+    what: `menu item "${name}" focused by the hover`,
+  }).catch(() => item.focus());
   const clickedAt = Date.now();
   await item.click();
-  await sleep(1000);
-  if (await item.isVisible()) {
+  // The menu closes when the command runs. If the click did not register, Enter runs the focused item.
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 15_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!closed && (await item.isVisible())) {
     await item.focus();
     await page.keyboard.press('Enter');
-    await item.waitFor({ state: 'hidden', timeout: 5000 });
+    await menu.waitFor({ state: 'hidden', timeout: 15_000 });
   }
   return { tries, clickedAt };
 }
 
 /**
- * Runs a command from the command palette (F1), by its title as shown. The title is filled in, not typed: keys
- * typed while a webview has the focus would go to the webview. Waits `settle` ms after Enter.
+ * The open quick input, read in one go (title, the visible rows' labels, which row has the focus, the input's
+ * value), so that a title is never paired with another pick's rows or visibility. Undefined when none is open (a
+ * closed pick keeps its last title in the hidden widget).
  */
-export async function palette(page, title, { settle = 1000 } = {}) {
+export async function openQuickInput(page) {
+  return page.evaluate(() => {
+    const shown = (e) =>
+      !!e && e.getClientRects().length > 0 && globalThis.getComputedStyle(e).visibility !== 'hidden';
+    const w = [...globalThis.document.querySelectorAll('.quick-input-widget')].find(shown);
+    if (!w) return undefined;
+    const rows = [...w.querySelectorAll('.monaco-list-row')].filter(shown);
+    const label = (r) => (r.querySelector('.label-name') ?? r).textContent.replace(/\s+/g, ' ').trim();
+    return {
+      title: (w.querySelector('.quick-input-title')?.textContent ?? '').trim(),
+      value: w.querySelector('input')?.value ?? '',
+      rows: rows.map(label),
+      texts: rows.map((r) => r.textContent.replace(/\s+/g, ' ').trim()),
+      focused: rows.findIndex((r) => r.classList.contains('focused')),
+    };
+  });
+}
+
+/**
+ * Runs a command from the command palette (F1), by its title as shown. The title is filled in, not typed: keys
+ * typed while a webview has the focus would go to the webview. Returns once the palette has closed (or turned into
+ * the next quick input the command opened).
+ */
+export async function palette(page, title) {
   const quickInput = page.locator('.quick-input-widget');
   await page.keyboard.press('F1');
   const input = quickInput.locator('input').first();
-  await input.waitFor({ timeout: 10_000 });
-  await input.fill(`>${title}`);
-  await quickInput.locator('.monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await input.waitFor({ timeout: 30_000 });
+  const query = `>${title}`;
+  await input.fill(query);
+  // Enter runs the focused row: wait until that is the command (the list filters as the query arrives).
+  await until(
+    async () => {
+      const q = await openQuickInput(page);
+      return q && q.value === query && q.focused >= 0 && q.texts[q.focused].includes(title);
+    },
+    { what: `the command palette offering "${title}"` },
+  );
   await input.press('Enter');
-  if (settle) await sleep(settle);
+  await until(async () => (await openQuickInput(page))?.value !== query, {
+    what: `the command palette closing after "${title}"`,
+  });
 }
 
 /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its tab to be active. */
 export async function quickOpen(page, name) {
   await page.keyboard.press('Control+P');
   await page.keyboard.type(name);
-  await sleep(500);
+  // Enter opens the focused row: wait until the results have arrived and that row is the file.
+  await until(
+    async () => {
+      const q = await openQuickInput(page);
+      return q && q.value === name && q.focused >= 0 && q.rows[q.focused] === name;
+    },
+    { what: `Quick Open offering ${name}` },
+  );
   await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
 }
 
 /**
@@ -326,13 +428,15 @@ export const errorToast = (page) =>
 export async function waitStatus(page, text, timeout, { onTick } = {}) {
   const status = page.locator('.statusbar-item', { hasText: text }).first();
   const err = errorToast(page);
-  const deadline = Date.now() + timeout;
-  while (!(await status.isVisible())) {
-    if (await err.isVisible()) throw new Error((await err.innerText()).replace(/\s+/g, ' '));
-    if (Date.now() > deadline) throw new Error(`no ${text} in the status bar within ${sec(timeout)}`);
-    if (onTick) await onTick();
-    await sleep(250);
-  }
+  await until(
+    async () => {
+      if (await status.isVisible()) return true;
+      if (await err.isVisible()) throw new StopWaiting((await err.innerText()).replace(/\s+/g, ' '));
+      if (onTick) await onTick();
+      return false;
+    },
+    { timeout, what: `${text} in the status bar` },
+  );
   return (await status.innerText()).replace(/\s+/g, ' ').trim();
 }
 

@@ -18,7 +18,9 @@ import {
   DATA,
   Harness,
   acceptFieldPick,
+  StopWaiting,
   cursorAt,
+  painted,
   palette,
   processMemory,
   rankingFrame,
@@ -27,8 +29,8 @@ import {
   runContextMenu,
   sec,
   skipUnlessExists,
-  sleep,
   treeItem as treeItemOf,
+  until,
   waitStatus,
 } from './harness.mjs';
 
@@ -147,16 +149,18 @@ await h.run(async () => {
   let scoredMs = 0;
   const notice = page.locator('.notifications-toasts .notification-toast', { hasText: NOTICE }).first();
   await check('scoring completes: the notification says why the editor stays plain', async () => {
-    const deadline = Date.now() + 300_000;
-    while (!(await notice.isVisible())) {
-      await watchToasts();
-      sampleMemory();
-      if (errors().length) throw new Error(`error notification: ${errors().join(' | ')}`);
-      // When the fields are a guess the extension asks once: accept what it proposes (the CLI's inference).
-      await acceptFieldPick(page);
-      if (Date.now() > deadline) throw new Error(`no notification with "${NOTICE}" within 300 s`);
-      await sleep(250);
-    }
+    await until(
+      async () => {
+        if (await notice.isVisible()) return true;
+        await watchToasts();
+        sampleMemory();
+        if (errors().length) throw new StopWaiting(`error notification: ${errors().join(' | ')}`);
+        // When the fields are a guess the extension asks once: accept what it proposes (the CLI's inference).
+        await acceptFieldPick(page);
+        return false;
+      },
+      { timeout: 600_000, what: `a notification with "${NOTICE}"` },
+    );
     scoredMs = Date.now() - clickedAt;
     h.timings[`editor score (${data.rows} rows, ${mb(data.bytes)})`] = scoredMs;
     sampleMemory();
@@ -208,8 +212,8 @@ await h.run(async () => {
         .at(rank1Line - 1),
     ).id;
     const line = page.locator('.editor-group-container .monaco-editor .view-line', { hasText: `"${id}"` });
-    await line.first().waitFor({ timeout: 10_000 });
-    await sleep(500);
+    await line.first().waitFor({ timeout: 30_000 });
+    await painted(page);
     await page.screenshot({ path: path.join(ARTIFACTS, 'large.png') });
     return `${text}, row ${id} on screen${confirmed ? ' (after VS Code\'s "Open Anyway")' : ''}`;
   });
@@ -222,9 +226,9 @@ await h.run(async () => {
   await check('no error notification appeared', async () => {
     await watchToasts();
     // Toasts hide after a while: the notification center lists them all.
-    await palette(page, 'Notifications: Show Notifications', { settle: 500 });
+    await palette(page, 'Notifications: Show Notifications');
     const center = page.locator('.notifications-center');
-    await center.waitFor({ timeout: 10_000 });
+    await center.waitFor({ timeout: 30_000 });
     const n = await center.locator('.codicon-error').count();
     const all = (await center.innerText()).replace(/\s+/g, ' ').trim();
     await page.keyboard.press('Escape');

@@ -32,8 +32,8 @@ import {
   runCli,
   runContextMenu,
   sec,
-  sleep,
   treeItem as treeItemOf,
+  until,
   waitStatus,
 } from './harness.mjs';
 
@@ -271,14 +271,15 @@ await h.run(async () => {
   const editor = page.locator('.editor-group-container .monaco-editor').first();
   let boxes = [];
   await check('the editor colors the tokens of every row under test', async () => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      boxes = await rendered(page, {});
-      if (['subword', 'accent', 'escaped', 'long'].every((id) => boxes.some((b) => b.id === id))) break;
-      if (Date.now() > deadline)
-        throw new Error(`colored boxes only on rows ${[...new Set(boxes.map((b) => b.id))].join(', ')}`);
-      await sleep(300);
-    }
+    await until(
+      async () => {
+        boxes = await rendered(page, {});
+        return ['subword', 'accent', 'escaped', 'long'].every((id) => boxes.some((b) => b.id === id));
+      },
+      { timeout: 60_000, what: 'colored boxes on every row under test' },
+    ).catch((err) => {
+      throw new Error(`${err.message}: only on rows ${[...new Set(boxes.map((b) => b.id))].join(', ')}`);
+    });
     return `${boxes.length} colored token boxes in view`;
   });
 
@@ -312,20 +313,31 @@ await h.run(async () => {
     for (let attempt = 0; ; attempt++) {
       await page.mouse.move(5, 5);
       await page.keyboard.press('Escape');
-      await sleep(300);
+      // The previous hover is gone before the next one is asked for.
+      await page
+        .locator('.monaco-hover')
+        .first()
+        .waitFor({ state: 'hidden', timeout: 15_000 })
+        .catch(() => {});
       await page.mouse.move(c.x - 3, c.y);
       await page.mouse.move(c.x, c.y, { steps: 3 });
       try {
-        await hover.first().waitFor({ state: 'visible', timeout: 5000 });
+        await hover.first().waitFor({ state: 'visible', timeout: 15_000 });
         break;
       } catch {
         if (attempt >= 2)
           throw new Error(`no hover with "${hasText}" over "${chars.map((x) => x.ch).join('')}"[${index}]`);
       }
     }
-    await sleep(200);
+    // The hover and its highlight of the token's range are both drawn.
+    const highlight = await until(
+      async () => {
+        const h = await rendered(page, { selector: '.view-overlays .hoverHighlight' });
+        return h.length ? h : undefined;
+      },
+      { timeout: 15_000, what: 'the hover highlight of the token' },
+    );
     const text = (await hover.first().innerText()).replace(/\s+/g, ' ').trim();
-    const highlight = await rendered(page, { selector: '.view-overlays .hoverHighlight' });
     return { text, highlight: highlight.join('|') };
   };
 
@@ -395,7 +407,7 @@ await h.run(async () => {
     const y = first.y + first.h / 2;
     await page.mouse.move(x - 3, y);
     await page.mouse.move(x, y, { steps: 3 });
-    await hover.first().waitFor({ state: 'visible', timeout: 8000 });
+    await hover.first().waitFor({ state: 'visible', timeout: 15_000 });
     await editor.screenshot({ path: path.join(ARTIFACTS, 'onnx-truncated.png') });
     return `${want.split(' ').length} words dimmed from "${data.firstCutWord}", hover says "Not scored"`;
   });
@@ -408,7 +420,7 @@ await h.run(async () => {
       await quickOpen(page, name);
       await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
       const s = Date.now();
-      await palette(page, 'Memorization: Score memorization', { settle: 0 });
+      await palette(page, 'Memorization: Score memorization');
       // When the fields are a guess the extension asks once: accept what it proposes.
       const text = await waitScored(4000, 180_000, { onTick: () => acceptFieldPick(page) });
       timings['editor score (spam, 4000 rows)'] = Date.now() - s;

@@ -5,11 +5,13 @@
  *
  * Steps: right-click spam.train.jsonl in the explorer, "Run memorization experiments"; pick spam.test.jsonl as the
  * test file, 'group' for typicality and no flipped ids; check the progress notification, then the report panel
- * (four charts drawn: removal, reduction, stability, typicality with hard_ham first; the "Label noise" section with
+ * (five charts drawn: the retraining check, removal, reduction, stability, typicality with hard_ham first; the "Label noise" section with
  * the likely-mislabeled counts and why loss ranks them, no noise curve); "Save PNG" on the removal chart through the
- * save dialog. Then the same on spam-noisy10.train.jsonl with spam-noisy10.flipped.json as the flipped ids: five
+ * save dialog. Then the same on spam-noisy10.train.jsonl with spam-noisy10.flipped.json as the flipped ids: six
  * charts, the found-vs-checked curve, and "Save report as PNG" (one image of the whole report). Last, run again and
  * press Cancel on the notification, which must answer "cancelled".
+ * Every step waits on state (a pick with its title and rows read in one go, a file written whole, a drawn frame),
+ * never on a fixed delay: a busy machine makes the run slower, not red.
  * Artifacts in .e2e-artifacts/: report.png (the report, editor group maximized), report-noise.png (the Label noise
  * section with the curve), report-full.png (the saved whole-report image).
  */
@@ -19,11 +21,13 @@ import {
   ARTIFACTS,
   DATA,
   Harness,
+  openQuickInput,
+  painted,
   palette as runPalette,
   runContextMenu,
   skipUnlessExists,
-  sleep,
   treeItem,
+  until,
 } from './harness.mjs';
 
 const TRAIN = 'spam.train.jsonl';
@@ -64,74 +68,75 @@ await harness.run(async () => {
     if (!(await item.isVisible())) await palette('View: Show Explorer');
     await runContextMenu(page, item, 'Run memorization experiments');
   };
-  /** Waits for a quick pick whose title matches. */
+  /**
+   * Waits for an open quick pick whose title matches (title, rows and focus read in one go: never one pick's title
+   * with another's rows) and returns it. The field pick that asks first when inference is a guess is accepted.
+   */
   const waitPick = async (title) => {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const t = (
-        await quickInput
-          .locator('.quick-input-title')
-          .innerText()
-          .catch(() => '')
-      ).trim();
-      // A closed pick keeps its last title in the hidden widget: only an open one counts.
-      if (title.test(t) && (await quickInput.isVisible())) return;
-      // The field pick asks first only when inference is a guess: accept what it proposes.
-      if (/which field/.test(t)) await page.keyboard.press('Enter');
-      if (Date.now() > deadline) {
-        const n = await quickInput.count();
-        const vis = [];
-        for (let i = 0; i < n; i++)
-          vis.push(
-            await quickInput
-              .nth(i)
-              .evaluate(
-                (e) =>
-                  `${e.ownerDocument.defaultView.getComputedStyle(e).display}/${e.getBoundingClientRect().height}`,
-              ),
-          );
-        throw new Error(`no quick pick titled ${title} (last: ${t}; widgets ${vis.join(',')})`);
-      }
-      await sleep(250);
-    }
-  };
-  /** Picks the row matching `rowText` of the quick pick titled `title`. */
-  const choose = async (title, rowText) => {
-    await waitPick(title);
-    // Only rows of the open pick: an earlier pick's rows can linger hidden in the widget.
-    const row = quickInput
-      .locator('.monaco-list-row', { hasText: rowText })
-      .filter({ visible: true })
-      .first();
-    await row.waitFor({ timeout: 10_000 }).catch(async (err) => {
-      const title = await quickInput
-        .locator('.quick-input-title')
-        .innerText()
-        .catch(() => '?');
-      const shown = await quickInput.isVisible();
-      throw new Error(`${err.message.split('\n')[0]} (quick input visible: ${shown}, title "${title}")`);
+    let last;
+    return until(
+      async () => {
+        const q = (last = await openQuickInput(page));
+        if (!q || !q.rows.length || q.focused < 0) return false;
+        if (title.test(q.title)) return q;
+        // Another pick first: the field pick (asked when inference is a guess) is accepted as proposed.
+        if (/which field is the label|which fields hold the text/.test(q.title)) {
+          await page.keyboard.press('Enter');
+          await until(async () => (await openQuickInput(page))?.title !== q.title, {
+            what: 'the field pick closing',
+          });
+        }
+        return false;
+      },
+      { what: `a quick pick titled ${title}` },
+    ).catch((err) => {
+      throw new Error(
+        `${err.message} (last: ${last ? `"${last.title}", rows ${last.rows.join(' | ')}` : 'no open quick input'})`,
+      );
     });
-    const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
-    // Filter to the row and accept it with Enter: a click can land on a hover of the previous pick's item.
-    await quickInput.locator('input').first().fill(rowText);
-    await quickInput
-      .locator('.monaco-list-row')
-      .filter({ visible: true })
-      .first()
-      .filter({ hasText: rowText })
-      .waitFor({ timeout: 10_000 });
+  };
+  /**
+   * Accepts row `index` of the open pick `q` with the keyboard once it has the focus, and returns when that pick
+   * is gone (closed, or replaced by the next one): the next step never reads this pick's title or rows. Keyboard,
+   * not mouse: a click's mouse-up can land on the next pick, which opens under the pointer.
+   */
+  const acceptRow = async (q, index) => {
+    const label = q.rows[index];
+    if (index !== q.focused) {
+      await quickInput.locator('input').first().fill(label);
+      await until(
+        async () => {
+          const now = await openQuickInput(page);
+          return now && now.title === q.title && now.rows[now.focused] === label;
+        },
+        { what: `"${label}" focused in the pick "${q.title}"` },
+      );
+    }
     await page.keyboard.press('Enter');
+    await until(
+      async () => {
+        const now = await openQuickInput(page);
+        return !now || now.title !== q.title;
+      },
+      { what: `the pick "${q.title}" closing` },
+    );
+  };
+  /** Picks the row whose label matches `rowText` in the quick pick titled `title`. */
+  const choose = async (title, rowText) => {
+    const q = await waitPick(title);
+    const index = q.rows.findIndex((r) => r.includes(rowText));
+    if (index < 0) throw new Error(`no row "${rowText}" in the pick "${q.title}": ${q.rows.join(' | ')}`);
+    const text = q.texts[index];
+    await acceptRow(q, index);
     return text;
   };
-  /** Waits for a quick pick whose title matches, checks its first row, accepts it. */
+  /** Waits for a quick pick whose title matches, checks its first (focused) row, accepts it. */
   const accept = async (title, firstRow) => {
-    await waitPick(title);
-    const row = quickInput.locator('.monaco-list-row').filter({ visible: true }).first();
-    await row.waitFor({ timeout: 10_000 });
-    const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+    const q = await waitPick(title);
+    const text = q.texts[0];
     if (!firstRow.test(text)) throw new Error(`first item is "${text}"`);
-    // A click, not Enter: the picks follow each other at once, and an Enter could also accept the next one.
-    await row.click();
+    if (q.focused !== 0) throw new Error(`the focused item is "${q.texts[q.focused]}", not the first`);
+    await acceptRow(q, 0);
     return text;
   };
 
@@ -146,7 +151,7 @@ await harness.run(async () => {
 
   const toast = page.locator('.notifications-toasts', { hasText: 'Memorization experiments on' });
   await check('a progress notification with Cancel appears', async () => {
-    await toast.first().waitFor({ timeout: 15_000 });
+    await toast.first().waitFor({ timeout: 30_000 });
     return (await toast.first().innerText()).replace(/\s+/g, ' ').slice(0, 100);
   });
 
@@ -164,27 +169,29 @@ await harness.run(async () => {
     }, kind);
   const waitForReport = async (file) => {
     const tab = page.locator('.tab', { hasText: `Memorization report: ${file}` });
-    await tab.first().waitFor({ timeout: 180_000 });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      for (const f of page.frames()) {
-        const h1 = f.locator('h1', { hasText: `Memorization report: ${file}` });
-        if ((await h1.count().catch(() => 0)) > 0) return f;
-      }
-      if (Date.now() > deadline) throw new Error(`no webview frame with the report heading of ${file}`);
-      await sleep(300);
-    }
+    await tab.first().waitFor({ timeout: 300_000 });
+    return until(
+      async () => {
+        for (const f of page.frames()) {
+          const h1 = f.locator('h1', { hasText: `Memorization report: ${file}` });
+          if ((await h1.count().catch(() => 0)) > 0) return f;
+        }
+        return undefined;
+      },
+      { timeout: 60_000, what: `a webview frame with the report heading of ${file}` },
+    );
   };
   const canvasIds = (frame) =>
     frame.locator('section:has(canvas)').evaluateAll((ss) => ss.map((x) => x.id).join(','));
 
   let frame;
   await check(
-    'the report panel: four charts, typicality chart and table, the label-noise summary',
+    'the report panel: seven charts (the retraining check first, reasons and groups after typicality), typicality chart and table, the label-noise summary',
     async () => {
       frame = await waitForReport(TRAIN);
       const ids = await canvasIds(frame);
-      if (ids !== 'removal,reduction,stability,typicality') throw new Error(`charts of sections ${ids}`);
+      if (ids !== 'memorization,removal,reduction,stability,typicality,reasons,groups')
+        throw new Error(`charts of sections ${ids}`);
       const size = await frame
         .locator('canvas')
         .first()
@@ -213,42 +220,55 @@ await harness.run(async () => {
         .first()
         .click();
       await palette('Maximize Editor Group and Hide Side Bars');
-      await sleep(500);
+      await page.locator('.part.sidebar').first().waitFor({ state: 'hidden', timeout: 30_000 });
+      await painted(frame);
       await page.screenshot({ path: path.join(ARTIFACTS, 'report.png') });
       return `${m[1]} likely mislabeled, ${red} red pixels, typicality ${bars} blue pixels`;
     },
   );
 
   /** Clicks a Save button of the report, accepts the save dialog's proposal, returns the PNG written. */
-  const savePng = async (buttonName, file) => {
-    await frame.getByRole('button', { name: buttonName, exact: true }).first().click();
-    await quickInput.locator('input').first().waitFor({ timeout: 15_000 });
-    const value = await quickInput.locator('input').first().inputValue();
+  const savePng = async (buttonName, file, within = frame.locator('body')) => {
+    await within.getByRole('button', { name: buttonName, exact: true }).first().click();
+    // The save dialog is a quick input: Enter once it proposes the file name the report chose.
+    const { value } = await until(
+      async () => {
+        const q = await openQuickInput(page);
+        return q && q.value.endsWith(file) ? q : undefined;
+      },
+      { what: `the save dialog proposing ${file}` },
+    );
     await page.keyboard.press('Enter');
     const out = path.join(workspace, file);
-    const deadline = Date.now() + 15_000;
-    while (!existsSync(out) && Date.now() < deadline) await sleep(250);
-    if (!existsSync(out)) throw new Error(`no ${out} (dialog said ${value})`);
-    await sleep(300);
-    const png = readFileSync(out);
+    // Written whole: the file ends with the PNG's IEND chunk (4 bytes of name, 4 of CRC).
+    const png = await until(
+      () => {
+        const b = existsSync(out) ? readFileSync(out) : undefined;
+        return b && b.length > 12 && b.toString('latin1', b.length - 8, b.length - 4) === 'IEND'
+          ? b
+          : undefined;
+      },
+      { timeout: 60_000, what: `a complete ${out} (dialog said ${value})` },
+    );
     if (png.toString('latin1', 1, 4) !== 'PNG') throw new Error(`${file} is not a PNG`);
     return { out, png, w: png.readUInt32BE(16), h: png.readUInt32BE(20) };
   };
 
   await check('Save PNG writes the removal chart through the save dialog', async () => {
-    const { png, w, h } = await savePng('Save PNG', 'spam.train.removal.png');
+    const { png, w, h } = await savePng('Save PNG', 'spam.train.removal.png', frame.locator('#removal'));
     if (w !== 1600 || h !== 1000) throw new Error(`bad PNG ${w}x${h}`);
     return `${png.length} bytes, ${w}x${h}`;
   });
 
-  await check('with flipped ids: five charts and the found-vs-checked curve', async () => {
+  await check('with flipped ids: six charts and the found-vs-checked curve', async () => {
     await runFromMenu(NOISY);
     await accept(/test set for the removal/, /spam\.test\.jsonl/);
     await accept(/typicality/, /^group/);
     const picked = await choose(/known flipped labels/, FLIPPED);
     frame = await waitForReport(NOISY);
     const ids = await canvasIds(frame);
-    if (ids !== 'removal,reduction,stability,typicality,noise') throw new Error(`charts of sections ${ids}`);
+    if (ids !== 'memorization,removal,reduction,stability,typicality,reasons,groups,noise')
+      throw new Error(`charts of sections ${ids}`);
     const red = await colored(frame.locator('#noise canvas'), 'red');
     if (red < 2000) throw new Error(`noise chart has ${red} red pixels`);
     const noise = (await frame.locator('#noise').innerText()).replace(/\s+/g, ' ');
@@ -257,7 +277,7 @@ await harness.run(async () => {
     const auroc = /AUROC (0\.\d+) 0\.\d+ 0\.\d+ 0\.\d+/.exec(noise);
     if (!auroc || !(Number(auroc[1]) > 0.95)) throw new Error(`loss AUROC row: ${auroc?.[0]}`);
     await frame.locator('#noise').evaluate((e) => e.scrollIntoView({ block: 'start' }));
-    await sleep(300);
+    await painted(frame);
     await page.screenshot({ path: path.join(ARTIFACTS, 'report-noise.png') });
     return `picked "${picked}", ${auroc[0]}, ${red} red pixels`;
   });
@@ -275,11 +295,15 @@ await harness.run(async () => {
     await accept(/test set for the removal/, /spam\.test\.jsonl/);
     await accept(/typicality/, /^group/);
     await accept(/known flipped labels/, /^No flipped ids/);
-    await toast.first().waitFor({ timeout: 15_000 });
-    await sleep(1500);
+    await toast.first().waitFor({ timeout: 30_000 });
+    // Cancel once the job runs in the worker: its first progress report has reached the notification.
+    await until(async () => /\b(reading|featurizing|pooling)\b/.test(await toast.first().innerText()), {
+      timeout: 60_000,
+      what: 'the first progress report of the experiments in the notification',
+    });
     await toast.first().getByRole('button', { name: 'Cancel' }).click();
     const msg = page.locator('.notifications-toasts', { hasText: 'Memorization experiments cancelled' });
-    await msg.first().waitFor({ timeout: 15_000 });
+    await msg.first().waitFor({ timeout: 30_000 });
     return 'cancelled message shown';
   });
   if (harness.dialogs.length) throw new Error(`dialogs fired: ${harness.dialogs.join('; ')}`);

@@ -21,9 +21,10 @@ import {
   rankingFrame,
   readJsonl,
   runCli,
+  painted,
   runContextMenu,
-  sleep,
   treeItem as treeItemOf,
+  until,
   waitStatus,
 } from './harness.mjs';
 
@@ -100,9 +101,11 @@ await h.run(async () => {
     await firstRow.waitFor({ state: 'hidden', timeout: 10_000 });
     await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
     if ((await editorFocused()) !== 'editor') throw new Error('could not focus the editor');
-    await palette(page, 'Memorization: Score memorization', { settle: 0 });
-    await firstRow.waitFor({ state: 'visible', timeout: 60_000 });
-    await sleep(500);
+    await palette(page, 'Memorization: Score memorization');
+    await firstRow.waitFor({ state: 'visible', timeout: 120_000 });
+    // The view has come forward and drawn its rows; whatever the reveal does to the focus has happened.
+    await painted(page);
+    await painted(panelFrame.locator('body'));
     const focus = await editorFocused();
     if (focus !== 'editor') throw new Error(`focus moved away from the editor to ${focus}`);
     return `view revealed, focus stays in the editor`;
@@ -111,15 +114,25 @@ await h.run(async () => {
   const editor = page.locator('.editor-group-container .monaco-editor').first();
   const overlayDecos = editor.locator('.view-overlays [class*="ced-"]');
   const inlineDecos = editor.locator('.view-line span[class*="ced-"]');
+  /** Editor lines (1-based, from the line numbers in the gutter) with at least one ced-* decoration, as a list. */
+  const decoratedLines = () =>
+    editor.evaluate((ed) => {
+      const top = (e) => Math.round(e.getBoundingClientRect().top);
+      const numbers = new Map(
+        [...ed.querySelectorAll('.line-numbers')].map((e) => [top(e), Number(e.textContent)]),
+      );
+      const decorated = [
+        ...ed.querySelectorAll('.view-overlays [class*="ced-"], .view-line span[class*="ced-"]'),
+      ];
+      return [
+        ...new Set(
+          decorated.map((e) => numbers.get(top(e.closest('.view-overlays > div, .view-line') ?? e))),
+        ),
+      ];
+    });
+  const decorated = async () => (await overlayDecos.count()) + (await inlineDecos.count());
   await check('editor shows memorization decorations', async () => {
-    const deadline = Date.now() + 20_000;
-    let n = 0;
-    for (;;) {
-      n = (await overlayDecos.count()) + (await inlineDecos.count());
-      if (n > 0 || Date.now() > deadline) break;
-      await sleep(250);
-    }
-    if (n === 0) throw new Error('no ced-* decoration elements in the editor');
+    const n = await until(decorated, { timeout: 60_000, what: 'ced-* decoration elements in the editor' });
     await editor.screenshot({ path: path.join(ARTIFACTS, 'editor.png') });
     return `${n} decorated elements`;
   });
@@ -152,7 +165,7 @@ await h.run(async () => {
       await page.mouse.move(x - 2, y);
       await page.mouse.move(x, y, { steps: 3 });
       try {
-        await hover.first().waitFor({ state: 'visible', timeout: 5000 });
+        await hover.first().waitFor({ state: 'visible', timeout: 15_000 });
         const text = (await hover.first().innerText()).replace(/\s+/g, ' ').trim();
         await page.screenshot({ path: path.join(ARTIFACTS, 'hover.png') });
         if (!/attribution -?[\d.e+-]+/.test(text)) throw new Error(`hover lacks a value: ${text}`);
@@ -160,7 +173,11 @@ await h.run(async () => {
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('hover lacks')) throw e;
         await page.mouse.move(edBox.x + 5, edBox.y + edBox.height - 5);
-        await sleep(300);
+        await page
+          .locator('.monaco-hover')
+          .first()
+          .waitFor({ state: 'hidden', timeout: 15_000 })
+          .catch(() => {});
       }
     }
     await page.screenshot({ path: path.join(ARTIFACTS, 'hover.png') });
@@ -210,7 +227,11 @@ await h.run(async () => {
   await check('clicking rank 1 moves the editor cursor to its line', async () => {
     await firstRow.click();
     const text = await cursorAt(page, panelRow.line);
-    await sleep(800); // the editor's throttled decoration pass for the newly visible lines
+    // The editor's throttled decoration pass has reached the newly visible lines: the row's line is decorated.
+    await until(async () => (await decoratedLines()).includes(panelRow.line), {
+      what: `decorations on line ${panelRow.line}`,
+    });
+    await painted(page);
     await page.screenshot({ path: path.join(ARTIFACTS, 'panel.png') });
     return text;
   });
@@ -234,15 +255,13 @@ await h.run(async () => {
       const explain = (await panelFrame.locator('#explain').innerText()).trim();
       if (!/Likely mislabeled/.test(explain) || !/−log P\(label\|x\)/.test(explain))
         throw new Error(`explanation missing: ${explain}`);
-      const deadline = Date.now() + 10_000;
       let line = 0;
-      while (Date.now() < deadline) {
-        line = (await rowInfo(firstRow)).line;
-        if (line === cli.maxLoss) break;
-        await sleep(200);
-      }
-      if (line !== cli.maxLoss)
-        throw new Error(`top row at line ${line}, CLI's largest loss at ${cli.maxLoss}`);
+      await until(async () => (line = (await rowInfo(firstRow)).line) === cli.maxLoss, {
+        timeout: 30_000,
+        what: `the top row at the CLI's largest loss (line ${cli.maxLoss})`,
+      }).catch((err) => {
+        throw new Error(`${err.message}: top row at line ${line}`);
+      });
       const loss = (await firstRow.locator('.metric.loss').innerText()).trim();
       const title = (await panelFrame.locator('#histogram-title').innerText()).trim();
       if (!/loss/i.test(title)) throw new Error(`histogram title: ${title}`);
@@ -251,10 +270,15 @@ await h.run(async () => {
       const pixels = () => panelFrame.locator('#chart').evaluate((c) => c.toDataURL());
       const logPixels = await pixels();
       await panelFrame.locator('#log').uncheck();
-      await sleep(300);
-      if ((await pixels()) === logPixels) throw new Error('the log toggle changed nothing');
+      await until(async () => (await pixels()) !== logPixels, {
+        timeout: 15_000,
+        what: 'the histogram redrawn by the log toggle',
+      });
       await panelFrame.locator('#log').check();
-      await sleep(300);
+      await until(async () => (await pixels()) === logPixels, {
+        timeout: 15_000,
+        what: 'the log histogram back',
+      });
       const sidebar = page.locator('.part.sidebar').first();
       await sidebar.screenshot({ path: path.join(ARTIFACTS, 'mislabeled.png') });
       return `top row line ${line} (${loss}); histogram ${Math.round(chart.width)}×${Math.round(chart.height)} px`;
@@ -264,9 +288,11 @@ await h.run(async () => {
   await check('hostile row: markup shows as literal text in the panel, no element created', async () => {
     const input = panelFrame.locator('#text');
     await input.fill('onerror');
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && (await rows.count()) !== 1) await sleep(200);
-    if ((await rows.count()) !== 1) throw new Error(`filter left ${await rows.count()} rows, expected 1`);
+    await until(async () => (await rows.count()) === 1, { what: 'the filter leaving one row' }).catch(
+      async (err) => {
+        throw new Error(`${err.message}: ${await rows.count()} rows`);
+      },
+    );
     const snippet = await rows.first().locator('.snippet').innerText();
     const title = await rows.first().getAttribute('title');
     for (const s of [HOSTILE_IMG, HOSTILE_SCRIPT])
@@ -274,7 +300,7 @@ await h.run(async () => {
     if (!title.includes(HOSTILE_IMG)) throw new Error('row tooltip lacks the id markup');
     const injected = await panelFrame.locator('#list img, #list script, #list b').count();
     if (injected) throw new Error(`${injected} element(s) created from row data`);
-    await sleep(1000); // give an onerror handler time to fire, were there one
+    // No element was created, so no handler can fire; the dialog check below covers the rest of the run.
     await input.fill('');
     return snippet.trim().slice(0, 90);
   });

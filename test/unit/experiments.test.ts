@@ -5,11 +5,19 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runEval } from '../../src/cli/evalCommands';
 import { auroc, noiseExperiment } from '../../src/engine/experiments/noise';
-import { complement, fitHead, permutation, prepare, subset } from '../../src/engine/experiments/prepare';
+import { memorizationExperiment } from '../../src/engine/experiments/memorization';
+import {
+  type Prepared,
+  complement,
+  fitHead,
+  permutation,
+  prepare,
+  subset,
+} from '../../src/engine/experiments/prepare';
 import { reductionExperiment } from '../../src/engine/experiments/reduction';
 import { readGroups, typicalityExperiment } from '../../src/engine/experiments/typicality';
 import { UsageError } from '../../src/engine/types';
-import { maxAbsDiff, rng } from './helpers';
+import { maxAbsDiff, rng, syntheticData } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'memscore-experiments-'));
 const POS = ['good', 'great', 'excellent', 'happy', 'wonderful', 'love', 'nice', 'best'];
@@ -96,7 +104,7 @@ test('removal: JSON contract, deterministic full/memorized runs, seeded random r
 });
 
 test('warm-started retraining reaches the same optimum as a cold start', async () => {
-  const prep = await prepare(fx.train, { text: ['text'], label: 'label' });
+  const prep = await prepare(fx.train, { data: { text: ['text'], label: 'label' } });
   const full = fitHead(prep, prep.data);
   const part = subset(
     prep.data,
@@ -109,7 +117,7 @@ test('warm-started retraining reaches the same optimum as a cold start', async (
 });
 
 test('reduction: replacing all tokens gives the same rate for attribution and random; attribution beats random', async () => {
-  const prep = await prepare(fx.train, { text: ['text'], label: 'label' });
+  const prep = await prepare(fx.train, { data: { text: ['text'], label: 'label' } });
   const r = await reductionExperiment(prep, { top: 0.2, ks: [0.3, 1], steps: 20, seed: 1 });
   assert.ok(r.rows > 0);
   assert.ok(Math.abs(r.attribution[1].rate - r.random[1].rate) < 1e-9);
@@ -135,7 +143,7 @@ test('typicality: groups read by line (also when a row is skipped), flipped rows
   const withBad = join(dir, 'skips.jsonl');
   const text = readFileSync(fx.train, 'utf8');
   writeFileSync(withBad, `{"id": "bad", "text": "no label here", "group": "x"}\n${text}`);
-  const prep = await prepare(withBad, { text: ['text'], label: 'label' });
+  const prep = await prepare(withBad, { data: { text: ['text'], label: 'label' } });
   const groups = await readGroups(prep, 'group');
   assert.equal(groups.length, prep.rows.length);
   prep.rows.forEach((row, i) => {
@@ -155,8 +163,8 @@ test('noise: AUROC and top-X% recall of the flipped labels', async () => {
   assert.equal(auroc([3, 2, 1, 0], [true, true, false, false]), 1);
   assert.equal(auroc([0, 1, 2, 3], [true, true, false, false]), 0);
   assert.equal(auroc([1, 1, 1, 1], [true, false, true, false]), 0.5);
-  const prep = await prepare(fx.train, { text: ['text'], label: 'label' });
-  const r = noiseExperiment(prep, [...fx.flippedIds, 'not-a-row'], { folds: 5 });
+  const prep = await prepare(fx.train, { data: { text: ['text'], label: 'label' } });
+  const r = await noiseExperiment(prep, [...fx.flippedIds, 'not-a-row'], { folds: 5 });
   assert.equal(r.flipped, fx.flippedIds.length + 1);
   assert.equal(r.matched, fx.flippedIds.length);
   for (const m of ['selfInfluence', 'score', 'loss', 'oof'] as const)
@@ -175,4 +183,120 @@ test('usage errors come before any reading', async () => {
     UsageError,
   );
   await assert.rejects(runEval(['stability', fx.train, '--seeds', '0', '--quiet']), UsageError);
+});
+
+/** A Prepared over in-memory data (no file): what the retraining check reads of it. */
+function preparedOf(
+  data: ReturnType<typeof syntheticData>,
+  D: number,
+  classes: string[],
+  l2: number,
+): Prepared {
+  return {
+    rows: Array.from({ length: data.n }, (_, i) => ({
+      index: i,
+      line: i + 1,
+      id: `r${i}`,
+      label: classes[data.y[i]],
+      fields: [],
+    })),
+    classes,
+    featurizer: { dim: D } as Prepared['featurizer'],
+    data,
+    fit: { head: { l2 } },
+  } as unknown as Prepared;
+}
+
+/** Every subset of size m of 0..n-1. */
+function* subsetsOf(n: number, m: number, start = 0, chosen: number[] = []): Generator<number[]> {
+  if (chosen.length === m) {
+    yield [...chosen];
+    return;
+  }
+  for (let i = start; i <= n - (m - chosen.length); i++) {
+    chosen.push(i);
+    yield* subsetsOf(n, m, i + 1, chosen);
+    chosen.pop();
+  }
+}
+
+test('retraining check: with many retrainings the estimate converges to exhaustive retraining over all subsets', async () => {
+  const n = 10;
+  const D = 2;
+  const data = syntheticData(n, D, 2, 5);
+  const prep = preparedOf(data, D, ['a', 'b'], 0.1);
+  const m = Math.round(0.7 * n);
+  // Exhaustive: the estimator's expectation over uniformly random m-subsets, from all C(10, 7) = 120 of them.
+  const sum = [new Float64Array(n), new Float64Array(n)];
+  const count = [new Float64Array(n), new Float64Array(n)];
+  for (const s of subsetsOf(n, m)) {
+    const head = fitHead(prep, subset(data, D, s));
+    const p = head.probabilities(data.X, n);
+    const inS = new Set(s);
+    for (let i = 0; i < n; i++) {
+      const side = inS.has(i) ? 0 : 1;
+      sum[side][i] += p[i * 2 + data.y[i]];
+      count[side][i]++;
+    }
+  }
+  const exact = Array.from({ length: n }, (_, i) => sum[0][i] / count[0][i] - sum[1][i] / count[1][i]);
+  const r = await memorizationExperiment(prep, { retrainings: 4000, subset: 0.7, seed: 1 });
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    const z = Math.abs(r.rows[i].estimate - exact[i]) / r.rows[i].stderr;
+    worst = Math.max(worst, z);
+    assert.ok(
+      Math.abs(r.rows[i].estimate - exact[i]) < 4 * r.rows[i].stderr + 1e-9,
+      `row ${i}: ${r.rows[i].estimate} vs ${exact[i]} (se ${r.rows[i].stderr})`,
+    );
+  }
+  console.log(`retraining check vs exhaustive: largest |estimate - exact| / stderr = ${worst.toFixed(2)}`);
+  // The estimate is the difference of the two conditional means, with their sampling errors.
+  assert.ok(r.rows.every((x) => x.stderr > 0 && x.stderr < 0.05));
+});
+
+test('retraining check: warm starts from the full model give the same estimate as cold starts (convex head)', async () => {
+  const n = 40;
+  const D = 3;
+  const data = syntheticData(n, D, 2, 9);
+  const prep = preparedOf(data, D, ['a', 'b'], 0.05);
+  const full = fitHead(prep, data);
+  let worst = 0;
+  for (let k = 0; k < 10; k++) {
+    const idx = permutation(n, k).subarray(0, 28);
+    const part = subset(data, D, idx);
+    const p1 = fitHead(prep, part).probabilities(data.X, n);
+    const p2 = fitHead(prep, part, full.theta).probabilities(data.X, n);
+    worst = Math.max(worst, maxAbsDiff(p1, p2));
+  }
+  console.log(`warm vs cold retraining: largest |P difference| = ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-7, `warm and cold heads differ by ${worst}`);
+});
+
+test('eval memorization: --out has exactly the documented fields; agreement figures in range', async () => {
+  const r = await evalJson(['memorization', fx.train, '--retrainings', '30', '--seed', '2']);
+  assert.deepEqual(Object.keys(r).sort(), ['retrainings', 'rows', 'spearman', 'subset', 'topOverlap']);
+  assert.equal(r.retrainings, 30);
+  assert.equal(r.subset, 0.7);
+  for (const k of ['spearman', 'topOverlap'] as const) {
+    const v = r[k] as Record<string, number>;
+    assert.deepEqual(Object.keys(v).sort(), ['loss', 'score', 'selfInfluence']);
+    for (const x of Object.values(v)) assert.ok(x >= -1 && x <= 1, `${k}: ${x}`);
+  }
+  const rows = r.rows as Record<string, unknown>[];
+  assert.equal(rows.length, 120);
+  assert.deepEqual(Object.keys(rows[0]).sort(), [
+    'estimate',
+    'id',
+    'index',
+    'line',
+    'loss',
+    'score',
+    'selfInfluence',
+    'stderr',
+  ]);
+  await assert.rejects(
+    runEval(['memorization', fx.train, '--subset', '1.5', ...common]),
+    /--subset must be in \(0, 1\)/,
+  );
 });

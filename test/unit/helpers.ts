@@ -1,4 +1,4 @@
-import type { HeadData } from '../../src/engine/model/linearHead';
+import type { HeadData } from '../../src/engine/model/head';
 
 /** Deterministic pseudo-random numbers for fixtures. */
 export function rng(seed: number): () => number {

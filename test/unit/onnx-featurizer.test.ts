@@ -17,7 +17,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { attributeRow, influenceAt, pool } from '../../src/engine/attribution/integratedInfluence';
+import {
+  attributeRow,
+  influenceAt,
+  influenceDirection,
+} from '../../src/engine/attribution/integratedInfluence';
 import { readDataset } from '../../src/engine/data/readDataset';
 import { prepare } from '../../src/engine/experiments/prepare';
 import { reductionExperiment } from '../../src/engine/experiments/reduction';
@@ -27,13 +31,15 @@ import { chooseOutput } from '../../src/engine/featurize/onnx/exportDir';
 import { OnnxFeaturizer } from '../../src/engine/featurize/onnx/onnxFeaturizer';
 import { createSession } from '../../src/engine/featurize/onnx/runtime';
 import { scoreRows } from '../../src/engine/influence/scores';
-import { exactSolver } from '../../src/engine/influence/solvers';
-import { rowLossGradient } from '../../src/engine/model/linearHead';
-import { trainHead } from '../../src/engine/model/train';
-import { featurizeAll, scoreDataset } from '../../src/engine/scoreDataset';
+import { poolTokens } from '../../src/engine/featurize/tokenVectors';
+import { buildSolver } from '../../src/engine/influence/solvers';
+import { LinearHead, linearHeadKind } from '../../src/engine/model/linearHead';
+import { optionsFromSettings } from '../../src/engine/pipeline/optionSources';
+import { poolAll } from '../../src/engine/pipeline/prepare';
+import { scoreDataset } from '../../src/engine/pipeline/scoreJob';
 import type { DatasetRow } from '../../src/engine/types';
 import { backendTooltip, shortBackend } from '../../src/extension/backendLabel';
-import { featurizerOption } from '../../src/extension/featurizerSetting';
+import { settingPath } from '../../src/extension/settingPath';
 import { InfoRequest, ScoreRequest } from '../../src/protocol/messages';
 import { maxAbs, maxAbsDiff } from './helpers';
 import { TINY_BERT_DIR, loadTinyBertWeights, tinyBertForward } from './tinyBertReference';
@@ -109,7 +115,7 @@ test('onnx: per-token features, pooled features and the [MASK] baseline equal th
     }
     const eTok = maxAbsDiff(feats[i].E, E);
     const eBase = maxAbsDiff(feats[i].Ebase, B);
-    const ePool = maxAbsDiff(pool(feats[i].E, T, D, 'mean'), pool(E, T, D, 'mean'));
+    const ePool = maxAbsDiff(poolTokens(feats[i], 'mean'), poolTokens({ ...feats[i], E }, 'mean'));
     record('per-token E vs reference (abs)', eTok);
     record('[MASK] baseline vs reference (abs)', eBase);
     record('pooled E vs reference (abs)', ePool);
@@ -144,6 +150,101 @@ test('onnx: per-token features, pooled features and the [MASK] baseline equal th
   );
   assert.throws(() => chooseOutput(['last_hidden_state'], '3'), /no hidden_states/);
   assert.throws(() => chooseOutput(['last_hidden_state'], 'nope'), /no such output/);
+});
+
+/** Lean path: pool() against featurize() and the float64 reference, with and without the cache. */
+function writeFieldsJsonl(name: string, n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i % REVIEWS.length;
+    // Every third row is long (truncated at 16 tokens); one has an empty text field; subjects carry accents.
+    const text =
+      i % 3 === 0 ? `${REVIEWS[k]} and ${REVIEWS[(k + 1) % REVIEWS.length]} ${i}` : `${REVIEWS[k]} ${i}`;
+    lines.push(
+      JSON.stringify({
+        id: `p${i}`,
+        subject: i === 4 ? '' : `Café ${i % 5}`,
+        text: i === 7 ? '' : text,
+        label: k % 2 ? 'neg' : 'pos',
+      }),
+    );
+  }
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+test("onnx: pool() equals the mean of featurize()'s E exactly, reports the same truncation, and matches the float64 reference", async () => {
+  const f = await OnnxFeaturizer.create({ dir: TINY_BERT_DIR, cacheDir: false, maxLength: 16 });
+  const rows = await rowsOf(writeFieldsJsonl('pool.jsonl', 30), ['subject', 'text']);
+  const D = f.dim;
+  // Raw-file ranges are only computed for truncated rows: count the fields' rangeOf calls per row.
+  const rangeCalls = new Map<number, number>();
+  const spied = rows.map((row, i) => ({
+    ...row,
+    fields: row.fields.map((fv) => ({
+      ...fv,
+      rangeOf: (a: number, b: number) => {
+        rangeCalls.set(i, (rangeCalls.get(i) ?? 0) + 1);
+        return fv.rangeOf(a, b);
+      },
+    })),
+  }));
+  const pooled = await f.pool(spied);
+  assert.equal(pooled.X.length, rows.length * D);
+  assert.deepEqual(
+    [...rangeCalls.keys()].sort((a, b) => a - b),
+    [...(pooled.truncated?.keys() ?? [])].sort((a, b) => a - b),
+  );
+  assert.equal(f.report().counters.rowsEncoded, rows.length);
+  const feats = await f.featurize(rows, { baseline: false });
+  const layers = loadTinyBertWeights().config.layers;
+  let truncatedRows = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const got = pooled.X.subarray(i * D, (i + 1) * D);
+    // Bit for bit: the same encoder outputs, the same arithmetic in the same order.
+    assert.deepEqual(got, poolTokens(feats[i], 'mean'), `row ${i}`);
+    assert.deepEqual(pooled.truncated?.get(i), feats[i].truncated, `truncation of row ${i}`);
+    if (feats[i].truncated) truncatedRows++;
+    const enc = f.encodeRow(rows[i]);
+    const ref = reference(enc.ids, layers);
+    const want = new Float64Array(D);
+    for (const p of enc.content) for (let l = 0; l < D; l++) want[l] += ref[p * D + l] / enc.content.length;
+    record('pool() vs reference mean (abs)', maxAbsDiff(got, want));
+    assert.ok(maxAbsDiff(got, want) < 1e-4);
+  }
+  assert.ok(truncatedRows >= 5, `${truncatedRows} truncated rows`);
+  assert.equal(pooled.truncated?.size, truncatedRows);
+  // Rows pooled alone give what they give in a batch (padding is masked out).
+  const one = await f.pool([rows[3]]);
+  record('pool() single row vs batched (abs)', maxAbsDiff(one.X, pooled.X.subarray(3 * D, 4 * D)));
+  assert.ok(maxAbsDiff(one.X, pooled.X.subarray(3 * D, 4 * D)) < 1e-5);
+});
+
+test('onnx: pool() fills the cache that featurize() and a warm pool() read, with the same values and ranges', async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'memscore-onnx-pool-cache-'));
+  const rows = await rowsOf(writeFieldsJsonl('pool-cache.jsonl', 24), ['subject', 'text']);
+  const a = await OnnxFeaturizer.create({ dir: TINY_BERT_DIR, cacheDir, maxLength: 16 });
+  const cold = await a.pool(rows);
+  const ca = a.report().counters;
+  assert.equal(ca.rowsEncoded, 24);
+  assert.equal(ca.cacheWrites, 24);
+  const b = await OnnxFeaturizer.create({ dir: TINY_BERT_DIR, cacheDir, maxLength: 16 });
+  const warm = await b.pool(rows);
+  const feats = await b.featurize(rows, { baseline: false });
+  const cb = b.report().counters;
+  assert.equal(cb.sessionRuns, 0, 'a warm pool() and featurize() run no session');
+  assert.equal(cb.cacheHits, 48);
+  assert.deepEqual(warm.X, cold.X);
+  assert.deepEqual([...(warm.truncated ?? [])], [...(cold.truncated ?? [])]);
+  const fresh = await OnnxFeaturizer.create({ dir: TINY_BERT_DIR, cacheDir: false, maxLength: 16 });
+  const want = await fresh.featurize(rows, { baseline: false });
+  for (let i = 0; i < rows.length; i++) {
+    assert.deepEqual(warm.X.subarray(i * 32, (i + 1) * 32), poolTokens(feats[i], 'mean'));
+    // The tokenization pool() stored gives featurize() the tokens and ranges of tokenizing afresh.
+    assert.deepEqual(feats[i].tokens, want[i].tokens);
+    assert.deepEqual(feats[i].truncated, want[i].truncated);
+  }
 });
 
 /** JSON-decodes a raw slice of a JSON string value. */
@@ -226,10 +327,8 @@ test('onnx: rows over the max length are truncated and the cut-off text is repor
   );
   writeFileSync(many, `${lines.join('\n')}\n`);
   const res = await scoreDataset(many, {
-    featurizer: `onnx:${TINY_BERT_DIR}`,
-    onnxMaxLength: 8,
-    cacheDir: false,
-    attribute: 20,
+    featurizer: { featurizer: `onnx:${TINY_BERT_DIR}`, onnxMaxLength: 8, cacheDir: false },
+    attribution: { top: 20 },
   });
   assert.equal(res.summary.counts.truncated, 5);
   const r0 = res.rows[0];
@@ -296,21 +395,22 @@ test('onnx: a CUDA request falls back to the CPU explicitly, with the error in t
 test('onnx: attributions with the [MASK] baseline are complete and equal brute-force integrated gradients', async () => {
   const f = await OnnxFeaturizer.create({ dir: TINY_BERT_DIR, cacheDir: false });
   const rows = await rowsOf(writeJsonl('ig.jsonl', 36));
-  const data = await featurizeAll(f, rows, ['neg', 'pos'], () => undefined, undefined, 'featurizing');
+  const { X } = await poolAll(f, rows, () => undefined, undefined, 'featurizing');
+  const data = { X, y: Int32Array.from(rows, (r) => (r.label === 'neg' ? 0 : 1)), n: rows.length };
   const D = f.dim;
-  const { head, gradNorm } = trainHead(2, D, data, { l2: 1e-2, tolerance: 1e-12 });
+  const head = new LinearHead(2, D, 1e-2);
+  const { gradNorm } = linearHeadKind.train(head, data, { tolerance: 1e-12 });
   assert.ok(gradNorm < 1e-9);
-  const solver = exactSolver(head, data);
-  const scores = scoreRows(head, data, solver);
+  const solver = buildSolver('exact', head, data);
+  const scores = await scoreRows(head, data, solver);
   for (const i of [0, 7]) {
     const [feats] = (await f.featurize([rows[i]], { baseline: true })) as TokenFeatures[];
     const T = feats.tokens.length;
     const y = data.y[i];
-    const h = pool(feats.E, T, D, 'mean');
-    const h0 = pool(feats.Ebase, T, D, 'mean');
+    const h = poolTokens(feats, 'mean');
+    const h0 = poolTokens(feats, 'mean', true);
     assert.ok(maxAbs(h0) > 0.05, 'the [MASK] baseline is not the zero vector');
-    const { grad, p } = rowLossGradient(head.theta, 2, D, h, y);
-    const s = solver.solve(grad.map((g) => -p[y] * g));
+    const s = influenceDirection(head, solver, h, y);
     // The attribution target: score(z) - score_z(z'), where score(z) is the reported memorization score.
     const res = attributeRow(head, solver, feats, 'mean', y, 50);
     const scoreZ = -influenceAt(head, s, h, y);
@@ -325,7 +425,7 @@ test('onnx: attributions with the [MASK] baseline are complete and equal brute-f
     record('completeness gap, [MASK] baseline, 50 steps (rel)', res.gap);
     assert.ok(Math.abs(sum - res.target) / Math.abs(res.target) < 1e-2, `gap ${res.gap}`);
     // Brute force: central finite differences w.r.t. every token vector, 400 midpoint steps from E' to E.
-    const fE = (E: Float64Array) => influenceAt(head, s, pool(E, T, D, 'mean'), y);
+    const fE = (E: Float64Array) => influenceAt(head, s, poolTokens({ ...feats, E }, 'mean'), y);
     const steps = 400;
     const brute = new Float64Array(T);
     const eps = 1e-5;
@@ -343,7 +443,7 @@ test('onnx: attributions with the [MASK] baseline are complete and equal brute-f
           brute[t] -= (g * (feats.E[j] - feats.Ebase[j])) / steps;
         }
     }
-    const fine = attributeRow(head, solver, feats, 'mean', y, 400, s);
+    const fine = attributeRow(head, solver, feats, 'mean', y, 400, undefined, s);
     const err = relErr(fine.a, brute);
     record('attribution vs brute-force IG, [MASK] baseline (rel)', err);
     assert.ok(err < 1e-5, `relative error ${err}`);
@@ -424,8 +524,8 @@ test('onnx: memscore score --featurizer onnx:DIR end to end; a second run encode
   // The experiments read the same cache: featurizing (prepare) and the reduction experiment's [MASK] baselines of
   // the top rows (attributed by the score run) need no session run.
   const prep = await prepare(file, {
-    label: 'label',
-    featurizerOptions: { featurizer: `onnx:${TINY_BERT_DIR}`, cacheDir, backend: 'cpu' },
+    data: { label: 'label' },
+    featurizer: { featurizer: `onnx:${TINY_BERT_DIR}`, cacheDir, backend: 'cpu' },
   });
   assert.equal(prep.data.n, 48);
   const red = await reductionExperiment(prep, { top: 0.1, ks: [0.1, 0.5] });
@@ -546,7 +646,7 @@ test('onnx: the worker takes the backend setting and cache folder from the exten
     const res = await connection.sendRequest(ScoreRequest, {
       jobId: 'j1',
       file,
-      options: { featurizer: `onnx:${TINY_BERT_DIR}`, attribute: 3 },
+      options: { featurizer: { featurizer: `onnx:${TINY_BERT_DIR}` }, attribution: { top: 3 } },
     });
     const s = res.summary;
     assert.match(s.backends?.featurizing ?? '', /^onnxruntime-node [\d.]+ (cpu|cuda)/);
@@ -565,7 +665,7 @@ test('onnx: the worker takes the backend setting and cache folder from the exten
     const again = await connection.sendRequest(ScoreRequest, {
       jobId: 'j2',
       file,
-      options: { featurizer: `onnx:${TINY_BERT_DIR}`, attribute: 3 },
+      options: { featurizer: { featurizer: `onnx:${TINY_BERT_DIR}` }, attribution: { top: 3 } },
     });
     assert.equal(
       again.summary.featurizerCounters?.sessionRuns,
@@ -585,6 +685,11 @@ test('onnx: the worker takes the backend setting and cache folder from the exten
 });
 
 test('onnx: extension helpers: featurizer setting and status-bar wording', () => {
+  const featurizerOption = (v: string, ws: string | undefined, home: string) =>
+    optionsFromSettings(
+      (name) => (name === 'featurizer' ? v : undefined),
+      (p) => settingPath(p, ws, home),
+    ).featurizer?.featurizer;
   assert.equal(featurizerOption('auto', '/ws', '/home/u'), undefined);
   assert.equal(featurizerOption('words', '/ws', '/home/u'), 'words');
   assert.equal(featurizerOption('onnx:models/distil', '/ws', '/home/u'), 'onnx:/ws/models/distil');

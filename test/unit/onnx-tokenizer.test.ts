@@ -1,4 +1,4 @@
-// The ONNX featurizer's tokenizer (src/engine/featurize/onnx/tokenizer.ts): tokens and ids equal
+// The ONNX featurizer's tokenizer (src/engine/featurize/onnx/tokenizer/): tokens and ids equal
 // @huggingface/tokenizers' encode(), and every offset slices the original text to the piece it came from.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +7,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { loadTokenizer, type Encoding, type OnnxTokenizer } from '../../src/engine/featurize/onnx/tokenizer';
+import { AddedTokenSplitter, parseAddedTokens } from '../../src/engine/featurize/onnx/tokenizer/addedTokens';
+import { decodeUtf8, WordDecoder } from '../../src/engine/featurize/onnx/tokenizer/byteLevel';
+import { isSpaceCode } from '../../src/engine/featurize/onnx/tokenizer/chars';
+import { pieceMarks } from '../../src/engine/featurize/onnx/tokenizer/config';
+import { editDistanceAlign } from '../../src/engine/featurize/onnx/tokenizer/editDistance';
+import {
+  makeNormalize,
+  Normalizer,
+  perCharOnAscii,
+} from '../../src/engine/featurize/onnx/tokenizer/normalize';
+import { pieceRanges } from '../../src/engine/featurize/onnx/tokenizer/pieces';
+import { cutAt, prefixTokenizable } from '../../src/engine/featurize/onnx/tokenizer/prefix';
 import { rng } from './helpers';
 import { byteLevelTokenizer, bytesToUnicode, llamaStyleTokenizer } from './tokenizerFixtures';
 
@@ -447,4 +459,271 @@ test('bpe (Llama style): Prepend/Replace normalizer, no pre-tokenizer, byte fall
     ]);
     assert.deepEqual(t.maskIds(e), [1, ...new Array(e.ids.length - 1).fill(t.maskId)]);
   });
+});
+
+// ------------------------------------------------------------------------------------------------------------
+// The tokenizer's parts (src/engine/featurize/onnx/tokenizer/*), and tokenizing truncated texts by prefix.
+// ------------------------------------------------------------------------------------------------------------
+
+test('chars: isSpaceCode is exactly /\\s/ on every UTF-16 code unit', () => {
+  const diff: number[] = [];
+  for (let c = 0; c < 0x10000; c++) if (isSpaceCode(c) !== /\s/u.test(String.fromCharCode(c))) diff.push(c);
+  assert.deepEqual(diff, []);
+});
+
+test('addedTokens: the longest literal at the leftmost position; lstrip / rstrip eat the whitespace beside it', () => {
+  const specs = parseAddedTokens([
+    { id: 1, content: '[M]', special: true },
+    { id: 2, content: '[MASK]', special: true, lstrip: true },
+    { id: 3, content: '<x>', special: false, rstrip: true },
+  ]);
+  assert.deepEqual(
+    specs.map((s) => [s.content, s.normalized, s.lstrip, s.rstrip]),
+    [
+      ['[M]', false, false, false],
+      ['[MASK]', false, true, false],
+      ['<x>', true, false, true],
+    ],
+  );
+  const by = new Map(specs.map((s) => [s.content, s]));
+  const sp = new AddedTokenSplitter(['[M]', '[MASK]', '<x>'], by);
+  const s = 'a  [MASK]b[M] <x>  c.*';
+  const parts = sp.split(s).map(([a, b, added]) => [s.slice(a, b), added]);
+  assert.deepEqual(parts, [
+    ['a', false], // lstrip of [MASK] ate the two spaces
+    ['[MASK]', true],
+    ['b', false],
+    ['[M]', true],
+    [' ', false],
+    ['<x>', true],
+    ['c.*', false], // rstrip of <x> ate the spaces; regex characters in the text are plain text
+  ]);
+  assert.equal(sp.spansWhitespace, false);
+  assert.equal(new AddedTokenSplitter(['a b'], by).spansWhitespace, true);
+  assert.deepEqual(new AddedTokenSplitter([], by).split('abc'), [[0, 3, false]]);
+  assert.deepEqual(new AddedTokenSplitter([], by).split(''), []);
+});
+
+test('normalize: per-unit origins, the edit-distance fallback (final sigma), and the identity', () => {
+  const lib = new Tokenizer(readJson(path.join(BERT_DIR, 'tokenizer.json')), {});
+  const norm = new Normalizer(makeNormalize({}, (s) => lib.normalizer!(s)));
+  const origin = (src: string) => {
+    const al = norm.align(src);
+    assert.equal(al.text, lib.normalizer!(src));
+    return [...al.text].map((ch, k) => [ch, src.slice(al.start[k], al.end[k])]);
+  };
+  // Combining marks stay with their base: "e" + U+0301 normalizes to "e", which comes from both units.
+  assert.deepEqual(origin('Ée\u0301中'), [
+    ['e', 'É'],
+    ['e', 'e\u0301'],
+    [' ', '中'],
+    ['中', '中'],
+    [' ', '中'],
+  ]);
+  // Lowercasing the whole text makes a word-final Σ "ς", the unit alone "σ": aligned by edit distance.
+  assert.deepEqual(origin('ΟΣ Σ'), [
+    ['ο', 'Ο'],
+    ['ς', 'Σ'],
+    [' ', ' '],
+    ['σ', 'Σ'],
+  ]);
+  // Control characters are removed: nothing points at them.
+  assert.deepEqual(origin('a\u0000b'), [
+    ['a', 'a'],
+    ['b', 'b'],
+  ]);
+  const id = new Normalizer(null).align('x🙂');
+  assert.deepEqual([id.text, Array.from(id.start), Array.from(id.end)], ['x🙂', [0, 1, 2], [1, 2, 3]]);
+  // Edit distance on its own: an inserted character is a point where the next source character starts.
+  const out = { text: 'abXc', start: new Int32Array(4), end: new Int32Array(4) };
+  editDistanceAlign('abc', Int32Array.from([0, 1, 2]), Int32Array.from([1, 2, 3]), out);
+  assert.deepEqual(
+    [Array.from(out.start), Array.from(out.end)],
+    [
+      [0, 1, 2, 2],
+      [1, 2, 2, 3],
+    ],
+  );
+});
+
+test('byteLevel: UTF-8 decoding with per-byte ranges; byte-level and Metaspace words back to text', () => {
+  const d = decodeUtf8([0x61, 0xc3, 0xa9, 0xf0, 0x9f, 0x99, 0x82, 0xff, 0xc3]);
+  assert.equal(d.text, 'aé🙂\ufffd\ufffd');
+  assert.deepEqual(Array.from(d.start), [0, 1, 1, 2, 2, 2, 2, 4, 5]);
+  assert.deepEqual(Array.from(d.end), [1, 2, 2, 4, 4, 4, 4, 5, 6]);
+  const table = bytesToUnicode();
+  const word = [...Buffer.from(' café', 'utf8')].map((b) => table[b]).join('');
+  assert.equal(word, 'ĠcafÃ©');
+  const bl = new WordDecoder(true, null).decode(word);
+  assert.equal(bl.text, ' café');
+  assert.deepEqual(Array.from(bl.start!), [0, 1, 2, 3, 4, 4]);
+  // A word with a character outside the byte table is left as it is.
+  assert.deepEqual(new WordDecoder(true, null).decode('中'), { text: '中', start: null, end: null });
+  assert.deepEqual(new WordDecoder(false, '▁').decode('▁hi▁x'), { text: ' hi x', start: null, end: null });
+  assert.deepEqual(new WordDecoder(false, '<sp>').decode('<sp>hi'), {
+    text: '<sp>hi',
+    start: null,
+    end: null,
+  });
+});
+
+test('pieces: continuation marks, unknown gaps, byte fallback runs', () => {
+  const wp = pieceMarks({ continuing_subword_prefix: '##' }, 'WordPiece', '[UNK]');
+  assert.deepEqual(pieceRanges('unbelievably', ['un', '##believ', '##ably'], wp), [
+    [0, 2],
+    [2, 8],
+    [8, 12],
+  ]);
+  assert.deepEqual(pieceRanges('x👍🏽', ['[UNK]'], wp), [[0, 5]]);
+  // Unknown pieces share the gap before the next matched piece: one code point each, the last takes the rest.
+  assert.deepEqual(pieceRanges('🙂🙂ab', ['[UNK]', '[UNK]', '##ab'], wp), [
+    [0, 2],
+    [2, 4],
+    [4, 6],
+  ]);
+  const bpe = pieceMarks({ end_of_word_suffix: '</w>' }, 'BPE', '<unk>');
+  assert.deepEqual(pieceRanges('lower', ['low', 'er</w>'], bpe), [
+    [0, 3],
+    [3, 5],
+  ]);
+  const fallback = pieceMarks({}, 'BPE', '<unk>');
+  assert.deepEqual(pieceRanges('▁🙂é', ['▁', '<0xF0>', '<0x9F>', '<0x99>', '<0x82>', 'é'], fallback), [
+    [0, 1],
+    [1, 3],
+    [1, 3],
+    [1, 3],
+    [1, 3],
+    [3, 4],
+  ]);
+});
+
+test('prefix: which pipelines may be tokenized by prefix, and where a text is cut', () => {
+  const bertJson = readJson(path.join(BERT_DIR, 'tokenizer.json'));
+  assert.equal(prefixTokenizable(bertJson, false), true);
+  assert.equal(prefixTokenizable(bertJson, true), false, 'an added token holding whitespace');
+  assert.equal(prefixTokenizable(byteLevelTokenizer(), false), true);
+  assert.equal(prefixTokenizable(llamaStyleTokenizer(), false), false, 'no pre-tokenizer: one word per text');
+  const withPre = (pre_tokenizer: unknown, normalizer: unknown = null) => ({
+    ...bertJson,
+    pre_tokenizer,
+    normalizer,
+  });
+  assert.equal(prefixTokenizable(withPre({ type: 'Metaspace', replacement: '▁' }), false), false);
+  assert.equal(prefixTokenizable(withPre({ type: 'Split', pattern: { Regex: '\\s+' } }), false), false);
+  assert.equal(prefixTokenizable(withPre({ type: 'ByteLevel', use_regex: false }), false), false);
+  const seq = (...pretokenizers: unknown[]) => withPre({ type: 'Sequence', pretokenizers });
+  assert.equal(prefixTokenizable(seq({ type: 'WhitespaceSplit' }, { type: 'Metaspace' }), false), true);
+  assert.equal(prefixTokenizable(seq({ type: 'Digits' }, { type: 'Whitespace' }), false), true);
+  assert.equal(prefixTokenizable(seq({ type: 'Metaspace' }, { type: 'WhitespaceSplit' }), false), false);
+  const ws = { type: 'Whitespace' };
+  const replace = (pattern: unknown, content: string) => withPre(ws, { type: 'Replace', pattern, content });
+  assert.equal(prefixTokenizable(replace({ String: '``' }, '"'), false), true);
+  assert.equal(prefixTokenizable(replace({ String: ' ' }, '▁'), false), false, 'replacing spaces');
+  assert.equal(prefixTokenizable(replace({ Regex: 'a+' }, 'a'), false), false, 'a regex');
+  const nfc = { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Lowercase' }] };
+  assert.equal(prefixTokenizable(withPre(ws, nfc), false), true);
+  assert.equal(prefixTokenizable({ ...withPre(ws), model: { type: 'BPE', fuse_unk: true } }, false), false);
+
+  // Cuts: at an ASCII space / tab / line break after a non-space.
+  assert.equal(cutAt('abc def', 0), 3);
+  assert.equal(cutAt('abc  def', 4), 8, 'a second space follows a space: no cut there');
+  assert.equal(cutAt('ab\u00a0cd\tef', 0), 5, 'a no-break space is not a cut');
+  assert.equal(cutAt('ab\u000bcd ef', 0), 5, 'nor a vertical tab (BERT removes it)');
+  assert.equal(cutAt('abcdef', 0), 6);
+});
+
+/** Long random texts: the prefix path's encodings equal the whole-text path's, for many maximum lengths. */
+async function checkPrefixEqualsWhole(
+  files: { tokenizer: Json; config?: Json },
+  alphabet: string[],
+  seed: number,
+) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memtok-prefix-'));
+  try {
+    writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizer));
+    if (files.config) writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(files.config));
+    const byPrefix = await loadTokenizer(dir);
+    const whole = await loadTokenizer(dir, { prefix: false });
+    assert.equal(byPrefix.tokenizesByPrefix, true);
+    assert.equal(whole.tokenizesByPrefix, false);
+    const lib = new Tokenizer(files.tokenizer, files.config ?? {});
+    const r = rng(seed);
+    let truncated = 0;
+    for (let k = 0; k < 150; k++) {
+      const len = 100 + Math.floor(r() * 900);
+      let text = '';
+      for (let i = 0; i < len; i++) text += alphabet[Math.floor(r() * alphabet.length)];
+      for (const maxLength of [3, 4 + Math.floor(r() * 12), 16 + Math.floor(r() * 100)]) {
+        const a = byPrefix.encode(text, maxLength);
+        const b = whole.encode(text, maxLength);
+        assert.deepEqual(a, b, `maxLength ${maxLength}, text ${JSON.stringify(text)}`);
+        checkEncoding(byPrefix, lib, text, a, maxLength);
+        if (a.truncatedAt !== null) truncated++;
+      }
+    }
+    assert.ok(truncated > 300, `${truncated} truncated encodings`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('prefix: truncated texts tokenized by prefix equal the whole-text tokenization (wordpiece, byte-level)', async () => {
+  const nasty = [
+    ...['é', 'É', 'e\u0301', '\u0301', 'ñ', 'ß', 'Σ', 'ΟΔΟΣ', 'σ', 'ﬁ', 'İ', '中', '文', 'テ', '🙂', '👍🏽'],
+    ...['\u200d', '\u200b', '\u0000', '\u000b', '\u000c', '\u0085', '\ufeff', '\ufffd', '\u00a0', '\u3000'],
+    ...[' ', ' ', ' ', '  ', '\n', '\t', '\r\n', ',', '.', '!', "'", '"', '-', '(', ')'],
+  ];
+  const words = [
+    'the',
+    'movie',
+    'unbelievably',
+    'good',
+    'hello',
+    'world',
+    'café',
+    'x'.repeat(120),
+    'ab',
+    'cd',
+  ];
+  await checkPrefixEqualsWhole(
+    {
+      tokenizer: readJson(path.join(BERT_DIR, 'tokenizer.json')),
+      config: readJson(path.join(BERT_DIR, 'tokenizer_config.json')),
+    },
+    [...nasty, ...words, ...words, '[MASK]', '[UNK]'],
+    21,
+  );
+  await checkPrefixEqualsWhole(
+    { tokenizer: byteLevelTokenizer() },
+    [...nasty, ...words, ...words, '<mask>', ' <mask>', ' <mask> '],
+    22,
+  );
+});
+
+test('normalize: ASCII texts (every ASCII character) align as the library normalizes them', async () => {
+  const tj = readJson(path.join(BERT_DIR, 'tokenizer.json'));
+  const lib = new Tokenizer(tj, {});
+  assert.equal(perCharOnAscii(tj.normalizer, {}), true);
+  assert.equal(perCharOnAscii({ type: 'Sequence', normalizers: [{ type: 'Strip' }] }, {}), false);
+  assert.equal(perCharOnAscii({ type: 'Prepend', prepend: '▁' }, {}), false);
+  assert.equal(perCharOnAscii(tj.normalizer, { remove_space: true }), false);
+  const norm = new Normalizer(
+    makeNormalize({}, (s) => lib.normalizer!(s)),
+    true,
+  );
+  const { t } = await bert();
+  const r = rng(3);
+  for (let k = 0; k < 300; k++) {
+    let text = '';
+    const len = Math.floor(r() * 60);
+    for (let i = 0; i < len; i++)
+      text += String.fromCharCode(r() < 0.7 ? 32 + Math.floor(r() * 95) : Math.floor(r() * 128));
+    const al = norm.align(text);
+    assert.equal(al.text, lib.normalizer!(text), JSON.stringify(text));
+    for (let q = 0; q < al.text.length; q++) {
+      const src = text.slice(al.start[q], al.end[q]);
+      assert.equal(lib.normalizer!(src), al.text[q], `origin of #${q} in ${JSON.stringify(text)}`);
+    }
+    checkEncoding(t, lib, text, t.encode(text, 64), 64);
+  }
 });

@@ -8,27 +8,46 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { scoreDataset } from '../../src/engine/scoreDataset';
+import { FIELD_SEPARATOR } from '../../src/engine/data/decodedText';
+import { scoreDataset } from '../../src/engine/pipeline/scoreJob';
+import type { DecodedRowText } from '../../src/protocol/messages';
+import { FittedStates, type RowDataOptions, RowTexts } from '../../src/worker/state';
 import { DEFAULT_BINS, histogram, panelHistograms } from '../../src/extension/histogram';
-import { type PageSource, RowQuery, queryRows } from '../../src/extension/paging';
-import { MISLABELED_SORT, type PanelRow } from '../../src/extension/panelProtocol';
-import { FIELD_SEPARATOR, RowTextDecoder, snippet } from '../../src/extension/rowText';
+import { type PageSource, type RowText, RowQuery, queryRows } from '../../src/extension/paging';
+import { MISLABELED_SORT, type PanelRow } from '../../src/protocol/panel';
+import { snippet, snippetOf } from '../../src/extension/rowText';
 import { BUCKET_COUNT, bucketColor, bucketOf, maxAbsAttribution } from '../../src/extension/tokenColors';
 import {
   type MiniDocument,
   type MiniElement,
   type MiniText,
   formatNumber,
+  groupSummary,
+  renderDuplicateGroup,
   renderRow,
+  renderTable,
 } from '../../webview/render';
+import { groupTable } from '../../src/engine/reasons/groups';
+import { REASON_KINDS, type ReasonKind } from '../../src/protocol/reasons';
+import type { DuplicateGroupView } from '../../src/protocol/panel';
+import { groupsTable } from '../../src/report/summary';
 import { rng } from './helpers';
 
 const root = resolve(__dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'memorization-panel-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** As ResultsStore keeps a file's lines (resultsStore.ts imports vscode, so it is not loaded here). */
-const splitLines = (text: string) => text.split(/\r\n|\r|\n/);
+/** The worker's row text service over a file (what the ranking panel asks the worker for). */
+function workerText(file: string, data: RowDataOptions) {
+  const texts = new RowTexts(new FittedStates());
+  const one = async (line: number): Promise<DecodedRowText | undefined> =>
+    (await texts.decoded(file, data, [line]))[0];
+  const rowText: RowText = {
+    matching: async (needle) => new Set(await texts.find(file, data, needle)),
+    decoded: (lines) => texts.decoded(file, data, lines),
+  };
+  return { one, rowText };
+}
 
 const WORDS = ['good', 'bad', 'great', 'awful', 'fine', 'poor', 'superb', 'dull', 'nice', 'broken'];
 
@@ -36,21 +55,20 @@ const WORDS = ['good', 'bad', 'great', 'awful', 'fine', 'poor', 'superb', 'dull'
 async function checkHeat(file: string, text: string, fields?: string[], numeric = false) {
   writeFileSync(file, text);
   const res = await scoreDataset(file, {
-    attribute: 1000,
-    steps: 4,
-    text: fields,
-    featurizer: numeric ? 'numeric' : undefined,
+    attribution: { top: 1000, steps: 4 },
+    data: fields ? { text: fields } : {},
+    featurizer: numeric ? { featurizer: 'numeric' } : {},
   });
-  const dec = new RowTextDecoder(splitLines(text), {
-    format: res.summary.format,
-    text: res.summary.fields.text,
-    numeric: res.summary.fields.numeric,
-  });
+  const f = res.summary.fields;
+  const dec = workerText(
+    file,
+    f.numeric ? { label: f.label, tabular: true } : { text: f.text, label: f.label },
+  );
   let spans = 0;
   let rowsWithHeat = 0;
   for (const row of res.rows) {
     assert.ok(row.tokens?.length, `row at line ${row.line} has tokens`);
-    const s = dec.snippet(row.line, row.tokens, 100_000);
+    const s = snippetOf((await dec.one(row.line))!, row.tokens, 100_000);
     const colored = row.tokens!.filter((t) => bucketOf(t.a, maxAbsAttribution(row.tokens!)) >= 0);
     assert.equal(s.heat?.length ?? 0, colored.length, `line ${row.line}: one heat span per coloured token`);
     for (const [k, h] of (s.heat ?? []).entries()) {
@@ -81,17 +99,17 @@ test('rowText: JSONL text fields decoded (escapes resolved), heat spans match th
   // BOM on line 1 (the engine strips it; the store's copy may keep it), blank line, CRLF.
   const text = '\uFEFF' + lines.slice(0, 12).join('\r\n') + '\n\n' + lines.slice(12).join('\n') + '\n';
   const { res, dec } = await checkHeat(join(tmp, 'a.jsonl'), text, ['subject', 'body']);
-  const first = dec.decode(res.rows.find((r) => r.id === 'r0')!.line)!;
+  const first = (await dec.one(res.rows.find((r) => r.id === 'r0')!.line))!;
   assert.equal(
     first.text,
     `Re: café good 😀 "quoted"${FIELD_SEPARATOR}good line one\n\tline\\two <b>good</b> 0`,
   );
   assert.equal(
-    dec.snippet(res.rows[0].line).text.includes('\n'),
+    snippetOf((await dec.one(res.rows[0].line))!).text.includes('\n'),
     false,
     'the snippet is one line (whitespace collapsed)',
   );
-  assert.equal(dec.plainLower(1).startsWith('re: café'), true);
+  assert.ok((await dec.rowText.matching('re: café', [])).has(1));
 });
 
 test('rowText: CSV with quoted multi-line fields and doubled quotes; numeric CSV as name=value', async () => {
@@ -102,7 +120,10 @@ test('rowText: CSV with quoted multi-line fields and doubled quotes; numeric CSV
 ${WORDS[(i + 3) % 10]} ${i}",${i % 2 ? 'a' : 'b'}`);
   }
   const { res, dec } = await checkHeat(join(tmp, 'b.csv'), rows.join('\n') + '\n');
-  assert.equal(dec.decode(res.rows.find((r) => r.id === 'r0')!.line)!.text, 'good said "hi", then\nawful 0');
+  assert.equal(
+    (await dec.one(res.rows.find((r) => r.id === 'r0')!.line))!.text,
+    'good said "hi", then\nawful 0',
+  );
 
   const r = rng(3);
   const num = ['x1\tx2\tlabel'];
@@ -110,18 +131,20 @@ ${WORDS[(i + 3) % 10]} ${i}",${i % 2 ? 'a' : 'b'}`);
     num.push(`${(r() * 4 - 2).toFixed(3)}\t${(r() * 10).toFixed(2)}\t${i % 3 ? 'u' : 'v'}`);
   const n = await checkHeat(join(tmp, 'c.tsv'), num.join('\n') + '\n', undefined, true);
   assert.match(
-    n.dec.decode(2)!.text,
+    (await n.dec.one(2))!.text,
     new RegExp(`^x1=-?[\\d.]+${FIELD_SEPARATOR.replace(/\./g, '\\.')}x2=[\\d.]+$`),
   );
 });
 
-test('rowText: snippet shortening keeps heat inside the cut; undecodable lines fall back to the raw line', () => {
+test('rowText: snippet shortening keeps heat inside the cut; a row the reader skipped has no text', async () => {
   const long = JSON.stringify({ text: `alpha ${'word '.repeat(100)}omega`, label: 'x' });
-  const dec = new RowTextDecoder([long, 'not json'], { format: 'jsonl', text: ['text'] });
+  const file = join(tmp, 'long.jsonl');
+  writeFileSync(file, `${long}\nnot json\n${JSON.stringify({ text: 'b', label: 'y' })}\n`);
+  const dec = workerText(file, { text: ['text'], label: 'label' });
   const start = long.indexOf('alpha');
   const omega = long.indexOf('omega');
-  const s = dec.snippet(
-    1,
+  const s = snippetOf(
+    (await dec.one(1))!,
     [
       { line: 1, start, end: start + 5, a: 1 },
       { line: 1, start: omega, end: omega + 5, a: -2 },
@@ -131,7 +154,7 @@ test('rowText: snippet shortening keeps heat inside the cut; undecodable lines f
   assert.equal(s.text.length, 40);
   assert.ok(s.text.endsWith('…'));
   assert.deepEqual(s.heat, [{ s: 0, e: 5, b: bucketOf(1, 2), a: 1 }]);
-  assert.equal(dec.snippet(2).text, 'not json');
+  assert.equal(await dec.one(2), undefined);
   assert.equal(snippet('a\n  b', 10), 'a b');
   assert.equal(snippet('x'.repeat(20), 5), 'xxxx…');
   assert.equal(snippet('x'.repeat(5), 5), 'xxxxx');
@@ -193,20 +216,18 @@ function ms(t: number): string {
   return `${(performance.now() - t).toFixed(1)} ms`;
 }
 
-test('paging: 100k rows, sort/filter once per query, pages are cheap (timings printed)', () => {
+test('paging: 100k rows, sort/filter once per query, pages are cheap (timings printed)', async () => {
   const n = 100_000;
   const { lines, rows } = synthetic(n);
-  const dec = new RowTextDecoder(lines, { format: 'jsonl', text: ['text'] });
-  const q = new RowQuery(rows, {
-    plainLower: (l) => dec.plainLower(l),
-    snippet: (l, t) => dec.snippet(l, t),
-  });
+  const file = join(tmp, 'synthetic.jsonl');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const q = new RowQuery(rows, workerText(file, { text: ['text'], label: 'label' }).rowText);
   const req = { offset: 0, limit: 60, sort: { key: 'rank' as const, dir: 'asc' as const }, filter: {} };
   const timings: string[] = [];
 
   let t = performance.now();
-  let p = q.page(req);
-  timings.push(`sort by rank + first page ${ms(t)}`);
+  let p = await q.page(req);
+  timings.push(`sort by rank + first page (the worker reads the file) ${ms(t)}`);
   assert.equal(p.total, n);
   assert.deepEqual(
     p.rows.slice(0, 3).map((x) => x.rank),
@@ -215,20 +236,20 @@ test('paging: 100k rows, sort/filter once per query, pages are cheap (timings pr
 
   // Scrolling: 200 page requests deep into the list hit the cached order.
   t = performance.now();
-  for (let k = 0; k < 200; k++) p = q.page({ ...req, offset: (k * 487) % (n - 60) });
+  for (let k = 0; k < 200; k++) p = await q.page({ ...req, offset: (k * 487) % (n - 60) });
   const perPage = (performance.now() - t) / 200;
   timings.push(`cached page (60 rows, decoded snippets) ${perPage.toFixed(2)} ms`);
   assert.ok(perPage < 50, `a page took ${perPage} ms`);
 
   t = performance.now();
-  p = q.page({ ...req, sort: MISLABELED_SORT });
+  p = await q.page({ ...req, sort: MISLABELED_SORT });
   timings.push(`sort by loss (likely mislabeled) ${ms(t)}`);
   const maxLoss = Math.max(...rows.map((x) => x.loss));
   assert.equal(p.rows[0].loss, maxLoss);
   for (let k = 1; k < p.rows.length; k++) assert.ok(p.rows[k - 1].loss >= p.rows[k].loss);
 
   t = performance.now();
-  p = q.page({ ...req, sort: { key: 'id', dir: 'asc' } });
+  p = await q.page({ ...req, sort: { key: 'id', dir: 'asc' } });
   timings.push(`sort by id (strings, numeric collation) ${ms(t)}`);
   assert.deepEqual(
     p.rows.slice(0, 3).map((x) => x.id),
@@ -236,27 +257,27 @@ test('paging: 100k rows, sort/filter once per query, pages are cheap (timings pr
   );
 
   t = performance.now();
-  p = q.page({ ...req, filter: { label: 'spam' } });
+  p = await q.page({ ...req, filter: { label: 'spam' } });
   timings.push(`filter by label ${ms(t)}`);
   assert.equal(p.total, Math.floor(n / 3) + (n % 3 > 1 ? 1 : 0));
 
   t = performance.now();
-  p = q.page({ ...req, filter: { text: 'SUPERB' } });
-  timings.push(`first text filter (decodes all 100k rows once) ${ms(t)}`);
+  p = await q.page({ ...req, filter: { text: 'SUPERB' } });
+  timings.push(`first text filter (searches all 100k decoded rows) ${ms(t)}`);
   const expected = lines.filter((l) => (JSON.parse(l) as { text: string }).text.includes('superb')).length;
   assert.equal(p.total, expected);
   t = performance.now();
-  p = q.page({ ...req, filter: { text: 'superb dull' } });
-  timings.push(`next text filter (cached text) ${ms(t)}`);
+  p = await q.page({ ...req, filter: { text: 'superb dull' } });
+  timings.push(`next text filter ${ms(t)}`);
   assert.ok(p.rows.every((x) => x.text.includes('superb dull')));
 
-  const bytes = JSON.stringify({ type: 'page', ...q.page(req), offset: 0 }).length;
+  const bytes = JSON.stringify({ type: 'page', ...(await q.page(req)), offset: 0 }).length;
   timings.push(`page message ${bytes} bytes`);
   console.log(`[panel 100k] ${timings.join('; ')}`);
   assert.ok(bytes < 30_000);
 });
 
-test('paging: sort keys, directions, filters, bounds (small)', () => {
+test('paging: sort keys, directions, filters, bounds (small)', async () => {
   const mk = (rank: number, label: string, score: number, loss: number) => ({
     line: rank + 1,
     rank,
@@ -272,27 +293,30 @@ test('paging: sort keys, directions, filters, bounds (small)', () => {
   const text = (line: number) => `text of line ${line}`;
   const base = { offset: 0, limit: 10, sort: { key: 'rank' as const, dir: 'asc' as const }, filter: {} };
   const ranks = (p: { rows: PanelRow[] }) => p.rows.map((r) => r.rank);
-  assert.deepEqual(ranks(queryRows(rows, text, base)), [1, 2, 3, 10]);
+  assert.deepEqual(ranks(await queryRows(rows, text, base)), [1, 2, 3, 10]);
   assert.deepEqual(
-    ranks(queryRows(rows, text, { ...base, sort: { key: 'rank', dir: 'desc' } })),
+    ranks(await queryRows(rows, text, { ...base, sort: { key: 'rank', dir: 'desc' } })),
     [10, 3, 2, 1],
   );
-  assert.deepEqual(ranks(queryRows(rows, text, { ...base, sort: MISLABELED_SORT })), [10, 1, 3, 2]);
-  assert.deepEqual(ranks(queryRows(rows, text, { ...base, sort: { key: 'id', dir: 'asc' } })), [1, 2, 3, 10]);
+  assert.deepEqual(ranks(await queryRows(rows, text, { ...base, sort: MISLABELED_SORT })), [10, 1, 3, 2]);
   assert.deepEqual(
-    ranks(queryRows(rows, text, { ...base, sort: { key: 'line', dir: 'desc' } })),
-    [10, 3, 2, 1],
-  );
-  assert.deepEqual(
-    ranks(queryRows(rows, text, { ...base, sort: { key: 'label', dir: 'desc' } })),
+    ranks(await queryRows(rows, text, { ...base, sort: { key: 'id', dir: 'asc' } })),
     [1, 2, 3, 10],
   );
-  assert.equal(queryRows(rows, text, { ...base, filter: { label: 'ham' } }).total, 3);
-  assert.deepEqual(ranks(queryRows(rows, text, { ...base, filter: { text: 'LINE 4' } })), [3]);
-  assert.deepEqual(ranks(queryRows(rows, text, { ...base, filter: { text: ' r10 ' } })), [10]);
-  assert.deepEqual(ranks(queryRows(rows, text, { ...base, offset: 1, limit: 2 })), [2, 3]);
-  assert.deepEqual(ranks(queryRows(rows, text, { ...base, offset: -5, limit: 1e9 })), [1, 2, 3, 10]);
-  assert.equal(queryRows([], text, base).total, 0);
+  assert.deepEqual(
+    ranks(await queryRows(rows, text, { ...base, sort: { key: 'line', dir: 'desc' } })),
+    [10, 3, 2, 1],
+  );
+  assert.deepEqual(
+    ranks(await queryRows(rows, text, { ...base, sort: { key: 'label', dir: 'desc' } })),
+    [1, 2, 3, 10],
+  );
+  assert.equal((await queryRows(rows, text, { ...base, filter: { label: 'ham' } })).total, 3);
+  assert.deepEqual(ranks(await queryRows(rows, text, { ...base, filter: { text: 'LINE 4' } })), [3]);
+  assert.deepEqual(ranks(await queryRows(rows, text, { ...base, filter: { text: ' r10 ' } })), [10]);
+  assert.deepEqual(ranks(await queryRows(rows, text, { ...base, offset: 1, limit: 2 })), [2, 3]);
+  assert.deepEqual(ranks(await queryRows(rows, text, { ...base, offset: -5, limit: 1e9 })), [1, 2, 3, 10]);
+  assert.equal((await queryRows([], text, base)).total, 0);
 });
 
 test('histogram: per-class counts, log-spaced and linear bins, edge cases, small message', () => {
@@ -457,4 +481,186 @@ test('webview rendering: markup in data (<img onerror>, </script>) ends up as te
       f,
     );
   }
+});
+
+/** Every element tag and every string under `el` (text nodes, and the text of leaf elements). */
+function contents(el: FakeElement): { tags: Set<string>; strings: string[] } {
+  const tags = new Set<string>();
+  const strings: string[] = [];
+  walk(el, (n) => {
+    if (n instanceof FakeElement) {
+      tags.add(n.tag);
+      if (n.children.length === 0 && n.textContent !== null) strings.push(n.textContent);
+    } else strings.push(n.textContent ?? '');
+  });
+  return { tags, strings };
+}
+
+const EVIL = '<img src=x onerror=alert(1)>';
+
+test('webview rendering: reason chips are text spans (kind as text, evidence as tooltip), never markup', () => {
+  const row: PanelRow = {
+    line: 3,
+    rank: 2,
+    id: 'r2',
+    label: 'ham',
+    pred: 'ham',
+    prob: 0.9,
+    loss: 0.1,
+    score: 3,
+    percentile: 99,
+    text: 'plain text',
+    chips: [
+      { kind: 'duplicate', text: `duplicate: 1 exact duplicate labelled ${EVIL}, line 9` },
+      { kind: 'rare', text: 'rare for its class: farther from the class mean than 94% of ham rows' },
+      // A kind outside the vocabulary gets no class of its own.
+      { kind: '<b>x</b>' as ReasonKind, text: '</span><script>alert(2)</script>' },
+    ],
+  };
+  const el = renderRow(fakeDoc, row, 1, false) as FakeElement;
+  const { tags, strings } = contents(el);
+  assert.deepEqual([...tags].sort(), ['div', 'span']);
+  const snippetEl = el.children[1] as FakeElement;
+  const chips = snippetEl.children[0] as FakeElement;
+  assert.equal(chips.className, 'chips');
+  assert.deepEqual(
+    chips.children.map((c) => [(c as FakeElement).className, c.textContent, (c as FakeElement).title]),
+    [
+      ['chip r-duplicate', 'duplicate', row.chips![0].text],
+      ['chip r-rare', 'rare', row.chips![1].text],
+      ['chip', '<b>x</b>', row.chips![2].text],
+    ],
+  );
+  assert.deepEqual(
+    snippetEl.children.slice(1).map((c) => c.textContent),
+    [' ', 'plain text'],
+  );
+  assert.ok(strings.includes('<b>x</b>'));
+  // The evidence is in the row's tooltip and accessible name too.
+  assert.ok(
+    el.title.includes(row.chips![0].text) &&
+      el.attrs.get('aria-label')!.includes('farther from the class mean'),
+  );
+  // A row without reasons has no chips element.
+  const plain = renderRow(fakeDoc, { ...row, chips: undefined }, 1, false) as FakeElement;
+  assert.equal((plain.children[1] as FakeElement).children.length, 1);
+
+  // Every reason kind has a chip colour in panel.css, from the theme.
+  const css = readFileSync(join(root, 'media/panel.css'), 'utf8');
+  for (const k of REASON_KINDS)
+    assert.match(css, new RegExp(`\\.r-${k} \\{\\s*--chip-color: var\\(--vscode-charts-`), k);
+});
+
+test('webview rendering: a duplicate group shows its labels side by side, the minority label stands out', () => {
+  const mk = (line: number, label: string, rank: number): PanelRow => ({
+    line,
+    rank,
+    id: `r${line}`,
+    label,
+    pred: label === EVIL ? 'ham' : label,
+    prob: 0.5,
+    loss: 0.7,
+    score: 1,
+    percentile: 50,
+    text: `text ${line} ${EVIL}`,
+  });
+  const g: DuplicateGroupView = {
+    position: 0,
+    size: 4,
+    labels: [
+      { label: 'ham', count: 3 },
+      { label: EVIL, count: 1 },
+    ],
+    conflict: true,
+    rows: [mk(10, 'ham', 5), mk(20, 'ham', 8), mk(30, EVIL, 2)],
+  };
+  const el = renderDuplicateGroup(fakeDoc, g) as FakeElement;
+  const { tags, strings } = contents(el);
+  assert.deepEqual([...tags].sort(), ['div', 'span']);
+  assert.equal(el.className, 'dup-group conflict');
+  assert.equal(el.attrs.get('aria-label'), `Group 1: ${groupSummary(g)}`);
+  assert.equal(groupSummary(g), `4 near-identical rows: ham ×3, ${EVIL} ×1 (conflicting labels)`);
+  const head = el.children[0] as FakeElement;
+  const labels = head.children[1] as FakeElement;
+  assert.deepEqual(
+    labels.children.map((c) => [(c as FakeElement).className, c.textContent]),
+    [
+      ['dup-count', 'ham ×3'],
+      ['dup-count minority', `${EVIL} ×1`],
+    ],
+  );
+  assert.equal((head.children[2] as FakeElement).textContent, 'conflicting labels');
+  const rows = el.children.filter((c) => (c as FakeElement).className === 'dup-row') as FakeElement[];
+  assert.deepEqual(
+    rows.map((r) => r.attrs.get('data-line')),
+    ['10', '20', '30'],
+  );
+  assert.ok(rows.every((r) => r.attrs.get('tabindex') === '0' && r.attrs.get('role') === 'button'));
+  const pills = rows.map((r) => ((r.children[0] as FakeElement).children[0] as FakeElement).className);
+  assert.deepEqual(pills, ['pill', 'pill', 'pill minority']);
+  assert.ok(strings.includes(EVIL) && strings.includes('→ ham'));
+  assert.equal((el.children.at(-1) as FakeElement).textContent, 'and 1 more row (not listed)');
+  // Collapsed to two rows: a button (type button, the group's position) shows the rest.
+  const collapsed = renderDuplicateGroup(fakeDoc, g, 2) as FakeElement;
+  assert.equal(collapsed.children.filter((c) => (c as FakeElement).className === 'dup-row').length, 2);
+  const expand = collapsed.children.at(-1) as FakeElement;
+  assert.deepEqual(
+    [
+      expand.tag,
+      expand.className,
+      expand.textContent,
+      expand.attrs.get('type'),
+      expand.attrs.get('data-position'),
+    ],
+    ['button', 'dup-expand', 'Show 1 more row', 'button', '0'],
+  );
+  // A tie: no label has the majority, so every label of the conflict stands out.
+  const tie = renderDuplicateGroup(fakeDoc, {
+    ...g,
+    size: 2,
+    labels: [
+      { label: 'ham', count: 1 },
+      { label: 'spam', count: 1 },
+    ],
+    rows: [mk(1, 'ham', 1), mk(2, 'spam', 2)],
+  }) as FakeElement;
+  assert.deepEqual(
+    ((tie.children[0] as FakeElement).children[1] as FakeElement).children.map(
+      (c) => (c as FakeElement).className,
+    ),
+    ['dup-count minority', 'dup-count minority'],
+  );
+  // A group of one label: no warning, no minority.
+  const same = renderDuplicateGroup(fakeDoc, {
+    ...g,
+    conflict: false,
+    labels: [{ label: 'ham', count: 2 }],
+    size: 2,
+    rows: g.rows.slice(0, 2),
+  }) as FakeElement;
+  assert.equal(same.className, 'dup-group');
+  assert.equal((same.children[0] as FakeElement).children.length, 2);
+});
+
+test('group table: the engine table as text cells (hostile group names stay text)', () => {
+  const groups = [EVIL, EVIL, 'b', 'b', 'b', ''];
+  const pct = [100, 80, 60, 40, 20, 0];
+  const why = [[{ kind: 'rare' }], [], [{ kind: 'rare' }, { kind: 'duplicate' }], [], [], []] as never;
+  const t = groupsTable({ field: 'group', ...groupTable(groups, pct, why) });
+  assert.deepEqual(t.head, ['group', 'rows', 'mean percentile', 'in top 10%', 'duplicate', 'rare']);
+  assert.deepEqual(t.rows, [
+    ['b', '3', '40.0', '0.0%', '33.3%', '33.3%'],
+    [EVIL, '2', '90.0', '50.0%', '0.0%', '50.0%'],
+    ['(missing)', '1', '0.0', '0.0%', '0.0%', '0.0%'],
+    ['all rows', '6', '50.0', '16.7%', '16.7%', '33.3%'],
+  ]);
+  const el = renderTable(fakeDoc, t) as FakeElement;
+  const { tags, strings } = contents(el);
+  assert.deepEqual([...tags].sort(), ['table', 'tbody', 'td', 'th', 'thead', 'tr']);
+  assert.equal(strings.filter((x) => x === EVIL).length, 1);
+  const firstRow = ((el.children[1] as FakeElement).children[0] as FakeElement).children as FakeElement[];
+  assert.deepEqual(
+    firstRow.map((c) => c.className),
+    ['', 'num', 'num', 'num', 'num', 'num'],
+  );
 });

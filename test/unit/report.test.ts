@@ -9,7 +9,10 @@ import { parseFlippedIds } from '../../src/engine/experiments/flippedIds';
 import { LOSS_THRESHOLD, mislabeledSummary, summarizeLosses } from '../../src/engine/experiments/mislabeled';
 import { noiseExperiment } from '../../src/engine/experiments/noise';
 import { holdOut, prepare } from '../../src/engine/experiments/prepare';
-import { runExperimentSuite } from '../../src/engine/experiments/suite';
+import { REASON_TIERS, reasonTiers, runExperimentSuite } from '../../src/engine/experiments/suite';
+import { scoreDataset } from '../../src/engine/pipeline/scoreJob';
+import { groupTable } from '../../src/engine/reasons/groups';
+import type { Reason } from '../../src/protocol/reasons';
 import { DataError } from '../../src/engine/types';
 import {
   type ErrorBarDataset,
@@ -17,15 +20,25 @@ import {
   experimentChart,
   noiseChart,
   reductionChart,
+  REASON_COLORS,
+  groupsChart,
+  reasonsChart,
   removalChart,
   stabilityChart,
+  tierLabel,
   typicalityChart,
 } from '../../src/report/charts';
 import { renderChartPng } from '../../src/report/png';
-import { REPORT_CHARTS, REPORT_PNGS } from '../../src/report/reportProtocol';
+import { REPORT_CHARTS, REPORT_PNGS } from '../../src/protocol/report';
 import {
   NOISE_FINDINGS,
   combinedLayout,
+  groupsNote,
+  groupsSentence,
+  groupsTable,
+  reasonsHeadline,
+  reasonsTable,
+  transposeTable,
   mislabeledByLabelTable,
   mislabeledHeadline,
   mislabeledTopTable,
@@ -37,7 +50,7 @@ import {
   testSourceNote,
   typicalityTable,
 } from '../../src/report/summary';
-import type { ReportData } from '../../src/report/types';
+import type { ReasonsData, ReportData } from '../../src/report/types';
 import {
   DEFAULT_EXPERIMENT_SETTINGS,
   flippedFileCandidates,
@@ -367,7 +380,13 @@ test('report command logic: settings, options, group fields, test files, PNG dat
   assert.equal(s.seeds, 3);
   assert.equal(s.holdout, 0.3);
   assert.equal(s.stabilityRuns, 3);
-  const o = suiteOptions(s, { l2: 0.01, steps: 20 }, { label: 'y' }, { groupField: 'group' });
+  const o = suiteOptions(
+    s,
+    { head: { l2: 0.01 }, attribution: { steps: 20 }, data: { label: 'y' } },
+    { groupField: 'group' },
+  );
+  assert.deepEqual(o.head, { l2: 0.01 });
+  assert.deepEqual(o.data, { label: 'y' });
   assert.equal(o.test, undefined);
   assert.equal(o.holdout, 0.3);
   assert.deepEqual(o.removal, { fractions: [0.1, 0.5], seeds: 3 });
@@ -376,12 +395,12 @@ test('report command logic: settings, options, group fields, test files, PNG dat
   // The likely-mislabeled summary always; the noise experiment only with flipped ids.
   assert.deepEqual(o.mislabeled, {});
   assert.equal(o.noise, undefined);
-  assert.equal(suiteOptions(s, {}, {}, {}).typicality, undefined);
-  assert.deepEqual(suiteOptions(s, {}, {}, { flipped: { ids: ['a', 'b'], file: '/d/f.json' } }).noise, {
+  assert.equal(suiteOptions(s, {}, {}).typicality, undefined);
+  assert.deepEqual(suiteOptions(s, {}, { flipped: { ids: ['a', 'b'], file: '/d/f.json' } }).noise, {
     flipped: ['a', 'b'],
     file: '/d/f.json',
   });
-  assert.equal(suiteOptions(s, {}, {}, { flipped: { ids: [] } }).noise, undefined);
+  assert.equal(suiteOptions(s, {}, { flipped: { ids: [] } }).noise, undefined);
   assert.deepEqual(
     flippedFileCandidates('/d/spam-noisy10.train.jsonl', [
       '/d/package.json',
@@ -424,18 +443,18 @@ test('report command logic: settings, options, group fields, test files, PNG dat
   assert.equal(pngFromDataUrl(42), undefined);
 
   const tracker = new ProgressTracker(EXPERIMENT_STAGES);
-  assert.equal(tracker.next({ stage: 'featurizing', done: 1, total: 1 }).percent, 35);
+  assert.equal(tracker.next({ stage: 'featurizing', done: 1, total: 1 }).percent, 20);
   const step = tracker.next({ stage: 'removal', done: 5, total: 10, message: 'retraining' });
-  assert.equal(step.percent, 54);
+  assert.equal(step.percent, 33);
   // The stages' shares add up to the whole job.
   assert.ok(Math.abs(EXPERIMENT_STAGES.reduce((a, [, w]) => a + w, 0) - 1) < 1e-9);
-  assert.equal(tracker.next({ stage: 'noise', done: 1, total: 1 }).percent, 100);
+  assert.equal(tracker.next({ stage: 'memorization', done: 1, total: 1 }).percent, 100);
   assert.match(step.message, /removal 5\/10 \(retraining\)/);
 });
 
 test('holdOut: a seeded split into disjoint training and test rows', async () => {
   const fx = fixture(50, 3);
-  const prep = await prepare(fx.file, { text: ['text'], label: 'label' });
+  const prep = await prepare(fx.file, { data: { text: ['text'], label: 'label' } });
   const { train, test: held } = holdOut(prep, 0.2, 1);
   assert.equal(held.n, 10);
   assert.equal(train.data.n, 40);
@@ -491,9 +510,9 @@ test('report text: likely mislabeled summary, noise tables and notes', () => {
   assert.deepEqual(top.head, ['#', 'id', 'line', 'label', 'predicted', 'P(label|x)', 'loss']);
   assert.deepEqual(top.rows[0], ['1', 'r3', '4', 'neg', 'pos', '0.1000', '2.303']);
   // The measured findings the note quotes (README: spam-noisy10, inferred text field).
-  assert.deepEqual(NOISE_FINDINGS.auroc, { loss: 0.977, oof: 0.976, selfInfluence: 0.951, score: 0.845 });
-  assert.match(noiseFindingsNote(), /AUROC 0\.977 for the loss vs 0\.976 .*0\.951 for self-influence/);
-  assert.match(noiseFindingsNote(), /top 10% by loss found 81% of the flipped rows/);
+  assert.deepEqual(NOISE_FINDINGS.auroc, { loss: 0.984, oof: 0.983, selfInfluence: 0.969, score: 0.87 });
+  assert.match(noiseFindingsNote(), /AUROC 0\.984 for the loss vs 0\.983 .*0\.969 for self-influence/);
+  assert.match(noiseFindingsNote(), /top 10% by loss found 85% of the flipped rows/);
   assert.equal(noiseTable(REPORT), undefined);
   assert.equal(noiseNote(REPORT), undefined);
 
@@ -526,7 +545,10 @@ test('report text: likely mislabeled summary, noise tables and notes', () => {
 });
 
 test('report: every figure has a Save PNG name, plus the whole report', () => {
-  assert.deepEqual([...REPORT_CHARTS], ['removal', 'reduction', 'stability', 'typicality', 'noise']);
+  assert.deepEqual(
+    [...REPORT_CHARTS],
+    ['memorization', 'removal', 'reduction', 'stability', 'typicality', 'noise', 'reasons', 'groups'],
+  );
   assert.ok((REPORT_PNGS as readonly string[]).includes('report'));
 });
 
@@ -588,7 +610,13 @@ test('flipped ids: a JSON array of strings or numbers, else a DataError naming t
 
 test('likely mislabeled: training losses of the head on all rows, counts and the top rows', async () => {
   const fx = fixture(120, 11);
-  const prep = await prepare(fx.file, { text: ['text'], label: 'label' });
+  // 120 rows of 100 standardized features: with the default l2 (1e-3) the head fits most flipped labels (5 of the
+  // top 12 by loss are flipped); the cross-validated l2 (--l2 auto) keeps them unfitted, and loss finds them.
+  const prep = await prepare(fx.file, { data: { text: ['text'], label: 'label' }, head: { l2: 'auto' } });
+  assert.ok(
+    typeof prep.fit.head?.l2 === 'number' && prep.fit.head.l2 > 1e-3,
+    `chosen l2 ${prep.fit.head?.l2}`,
+  );
   const m = await mislabeledSummary(prep, { top: 12 });
   assert.equal(m.rows, 120);
   assert.equal(m.threshold, LOSS_THRESHOLD);
@@ -623,7 +651,7 @@ test('likely mislabeled: training losses of the head on all rows, counts and the
   // summarizeLosses: ties keep file order, counts per label.
   const s = summarizeLosses(
     {
-      rows: ['a', 'b', 'c'].map((id, i) => ({ id, index: i, line: i + 1, label: 'x', fields: [] })),
+      rows: ['a', 'b', 'c'].map((id, i) => ({ id, index: i, line: i + 1, offset: 0, label: 'x' })),
       classes: ['x', 'y', 'z'],
       data: { y: Int32Array.from([0, 1, 2]), n: 3 },
     },
@@ -652,21 +680,280 @@ test('experiment suite: the likely-mislabeled summary and, with flipped ids, the
   const stages: string[] = [];
   const r = await runExperimentSuite(
     fx.file,
-    { text: ['text'], label: 'label', mislabeled: { top: 5 }, noise: { flipped: ids, file: fx.flipped } },
+    {
+      data: { text: ['text'], label: 'label' },
+      mislabeled: { top: 5 },
+      noise: { flipped: ids, file: fx.flipped },
+    },
     { onProgress: (p) => void (stages.includes(p.stage) || stages.push(p.stage)) },
   );
   assert.ok(stages.includes('mislabeled') && stages.includes('noise'), stages.join());
   assert.equal(r.mislabeled?.top.length, 5);
   assert.equal(r.noise?.file, fx.flipped);
   assert.equal(r.noise?.matched, ids.length);
-  const prep = await prepare(fx.file, { text: ['text'], label: 'label' });
-  const direct = noiseExperiment(prep, ids, { seed: 0 });
+  const prep = await prepare(fx.file, { data: { text: ['text'], label: 'label' } });
+  const direct = await noiseExperiment(prep, ids, { seed: 0 });
   assert.deepEqual(r.noise?.auroc, direct.auroc);
   assert.ok(r.noise!.auroc.loss > 0.8, `loss AUROC ${r.noise!.auroc.loss}`);
   assert.ok(r.seconds.mislabeled >= 0 && r.seconds.noise >= 0);
   assert.equal(r.removal, undefined);
   // Without the options, neither runs.
-  const none = await runExperimentSuite(fx.file, { text: ['text'], label: 'label' });
+  const none = await runExperimentSuite(fx.file, { data: { text: ['text'], label: 'label' } });
   assert.equal(none.mislabeled, undefined);
   assert.equal(none.noise, undefined);
+});
+
+const zeroShares = { duplicate: 0, conflict: 0, mislabeled: 0, rare: 0, templated: 0 };
+const REASONS: ReasonsData = {
+  rows: 200,
+  counts: { duplicate: 30, conflict: 0, mislabeled: 8, rare: 20, templated: 10 },
+  withAnyReason: 60,
+  tiers: [
+    { fraction: 0.01, rows: 2, any: 1, shares: { ...zeroShares, mislabeled: 1, rare: 0.5 } },
+    {
+      fraction: 0.05,
+      rows: 10,
+      any: 0.8,
+      shares: { ...zeroShares, mislabeled: 0.5, rare: 0.3, duplicate: 0.1 },
+    },
+    {
+      fraction: 0.1,
+      rows: 20,
+      any: 0.6,
+      shares: { ...zeroShares, mislabeled: 0.3, rare: 0.25, duplicate: 0.1 },
+    },
+    {
+      fraction: 1,
+      rows: 200,
+      any: 0.3,
+      shares: { duplicate: 0.15, conflict: 0, mislabeled: 0.04, rare: 0.1, templated: 0.05 },
+    },
+  ],
+  groups: {
+    field: 'group',
+    groups: [
+      {
+        group: 'easy',
+        rows: 150,
+        meanPercentile: 45,
+        top10Share: 0.06,
+        reasons: { ...zeroShares, duplicate: 0.1, rare: 0.05 },
+      },
+      {
+        group: 'hard',
+        rows: 50,
+        meanPercentile: 65,
+        top10Share: 0.22,
+        reasons: { ...zeroShares, rare: 0.25, mislabeled: 0.1 },
+      },
+    ],
+    all: {
+      group: 'all',
+      rows: 200,
+      meanPercentile: 50,
+      top10Share: 0.1,
+      reasons: { ...zeroShares, duplicate: 0.075, rare: 0.1, mislabeled: 0.025 },
+    },
+  },
+  notes: ['200 rows: exact neighbours'],
+};
+
+test('charts: reasons by score tier (side by side, one colour per reason) and memorization by group', () => {
+  const c = reasonsChart(REASONS);
+  assert.equal(c.type, 'bar');
+  assert.deepEqual(c.data.labels, [
+    'top 1% (2 rows)',
+    'top 5% (10 rows)',
+    'top 10% (20 rows)',
+    'all rows (200)',
+  ]);
+  const ds = c.data.datasets;
+  // Kinds without any row (conflict here) are left out; "any reason" closes the series.
+  assert.deepEqual(
+    ds.map((d) => d.label),
+    ['duplicate', 'mislabeled', 'rare', 'templated', 'any reason'],
+  );
+  assert.deepEqual(ds[1].data, [100, 50, 30, 4]);
+  assert.deepEqual(ds.at(-1)!.data, [100, 80, 60, 30]);
+  assert.equal(ds[2].backgroundColor, REASON_COLORS.rare);
+  // Shares of non-exclusive reasons are never stacked.
+  const scales = c.options!.scales as Record<string, { stacked?: boolean; max?: number; min?: number }>;
+  assert.ok(!scales.x.stacked && !scales.y.stacked);
+  assert.deepEqual([scales.y.min, scales.y.max], [0, 100], 'the largest bar (100%) sets the top');
+  assert.equal(
+    (groupsChart(REASONS.groups!).options!.scales!.y as { max?: number }).max,
+    30,
+    '22% tops out at 30%',
+  );
+  assert.match(
+    String((c.options!.plugins!.subtitle as { text: string }).text),
+    /30% of all 200 rows have one/,
+  );
+  assert.equal(tierLabel({ fraction: 0.05, rows: 7 }), 'top 5% (7 rows)');
+
+  const g = groupsChart(REASONS.groups!);
+  assert.deepEqual(g.data.labels, ['easy (150)', 'hard (50)', 'all rows (200)']);
+  assert.deepEqual(
+    g.data.datasets.map((d) => d.label),
+    ['in the top 10% by score', 'duplicate', 'mislabeled', 'rare'],
+  );
+  assert.deepEqual(g.data.datasets[0].data, [6, 22, 10]);
+  assert.deepEqual(g.data.datasets[3].data, [5, 25, 10]);
+  assert.match(String((g.options!.plugins!.title as { text: string }).text), /Memorization by 'group'/);
+  assert.match(String((g.options!.plugins!.subtitle as { text: string }).text), /easy 45\.0, hard 65\.0/);
+  // Through the CLI's entry point too (memscore eval ... --png).
+  assert.equal(experimentChart('reasons', REASONS).type, 'bar');
+  assert.deepEqual(experimentChart('groups', REASONS.groups).data.labels, g.data.labels);
+  // Many groups: the largest 12 are drawn, the subtitle says so.
+  const many = {
+    ...REASONS.groups!,
+    groups: Array.from({ length: 30 }, (_, i) => ({ ...REASONS.groups!.groups[0], group: `g${i}` })),
+  };
+  assert.equal(groupsChart(many).data.labels!.length, 13);
+  assert.match(
+    String((groupsChart(many).options!.plugins!.subtitle as { text: string }).text),
+    /^the 12 largest of 30 groups/,
+  );
+});
+
+test('png: the reasons figure draws the reason colours', async () => {
+  const png = await renderChartPng(reasonsChart(REASONS));
+  assert.deepEqual(pngSize(png), { width: 2 * FIGURE.width, height: 2 * FIGURE.height });
+  const px = await pixels(png);
+  for (const k of ['duplicate', 'mislabeled', 'rare', 'templated'] as const) {
+    const hex = REASON_COLORS[k];
+    const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    assert.ok(px.near(rgb) > 300, `${k} bars drawn`);
+  }
+});
+
+test('report text: reasons by tier, the group table, and their lines in the whole-report image', () => {
+  const t = reasonsTable(REASONS);
+  assert.deepEqual(t.head, ['rows by score', 'any reason', 'duplicate', 'mislabeled', 'rare', 'templated']);
+  assert.deepEqual(t.rows[0], ['top 1% (2 rows)', '100.0%', '0.0%', '100.0%', '50.0%', '0.0%']);
+  assert.deepEqual(t.rows.at(-1), ['all rows (200)', '30.0%', '15.0%', '4.0%', '10.0%', '5.0%']);
+  assert.equal(
+    reasonsHeadline(REASONS),
+    'Of the top 1% most memorized rows (2), 100% have a reason (mislabeled 100%, rare 50%); of all 200 rows, ' +
+      '30% have a reason (duplicate 15%, rare 10%, templated 5%, mislabeled 4%).',
+  );
+  const g = groupsTable(REASONS.groups!);
+  assert.deepEqual(g.head, [
+    'group',
+    'rows',
+    'mean percentile',
+    'in top 10%',
+    'duplicate',
+    'mislabeled',
+    'rare',
+  ]);
+  assert.deepEqual(g.rows, [
+    ['easy', '150', '45.0', '6.0%', '10.0%', '0.0%', '5.0%'],
+    ['hard', '50', '65.0', '22.0%', '0.0%', '10.0%', '25.0%'],
+    ['all rows', '200', '50.0', '10.0%', '7.5%', '2.5%', '10.0%'],
+  ]);
+  assert.match(
+    groupsNote(REASONS.groups!),
+    /^Per value of 'group': .*10% if memorization did not depend on the group/,
+  );
+  // On its side for a narrow view: one column per group, compact names.
+  const side = transposeTable(groupsTable(REASONS.groups!, { compact: true }));
+  assert.deepEqual(side.head, ['', 'easy', 'hard', 'all']);
+  assert.deepEqual(side.rows[0], ['rows', '150', '50', '200']);
+  assert.deepEqual(side.rows[1], ['mean pct', '45.0', '65.0', '50.0']);
+  assert.deepEqual(side.rows[2], ['top 10%', '6.0%', '22.0%', '10.0%']);
+  assert.deepEqual(side.rows.map((r) => r[0]).slice(3), ['duplicate', 'mislabeled', 'rare']);
+  assert.equal(
+    groupsSentence(REASONS.groups!),
+    "By 'group': easy (150 rows) mean percentile 45.0, 6% in the top 10%, duplicate 10%, rare 5%; " +
+      'hard (50 rows) mean percentile 65.0, 22% in the top 10%, rare 25%, mislabeled 10%.',
+  );
+  const img = reportImageText('train.jsonl', { ...REPORT, reasons: REASONS });
+  assert.deepEqual(
+    img.footer.slice(0, 5).map((l) => l.split(':')[0]),
+    ['Stability', "Typicality by 'group'", 'Reasons', "By 'group'", 'Likely mislabeled'],
+  );
+  assert.ok(img.footer.includes(`Reasons: ${reasonsHeadline(REASONS)}`));
+  assert.ok(img.footer.includes(groupsSentence(REASONS.groups!)));
+});
+
+test('reason tiers: the share of each reason among the top rows by percentile, counted once per row', () => {
+  const rare: Reason = {
+    kind: 'rare',
+    evidence: { distance: 1, classMedian: 0.5, ratio: 2, percentile: 99 },
+  };
+  const mis = { kind: 'mislabeled', evidence: {} } as Reason;
+  // 11 rows, percentiles 100, 90, ..., 0.
+  const pct = Array.from({ length: 11 }, (_, i) => 100 - 10 * i);
+  const why: Reason[][] = pct.map(() => []);
+  why[0] = [mis, rare, rare];
+  why[1] = [rare];
+  why[5] = [mis];
+  const [top10, top50, all] = reasonTiers(pct, why, [0.1, 0.5, 1]);
+  assert.deepEqual(top10, {
+    fraction: 0.1,
+    rows: 2,
+    any: 1,
+    shares: { ...zeroShares, mislabeled: 0.5, rare: 1 },
+  });
+  assert.equal(top50.rows, 6);
+  assert.ok(Math.abs(top50.shares.mislabeled - 2 / 6) < 1e-12 && Math.abs(top50.any - 3 / 6) < 1e-12);
+  assert.equal(all.rows, 11);
+  assert.deepEqual([...REASON_TIERS], [0.01, 0.05, 0.1, 1]);
+  // The same "top 10%" as the group table.
+  const g = groupTable(
+    pct.map(() => 'x'),
+    pct,
+    why,
+  );
+  assert.equal(g.all.top10Share, top10.rows / 11);
+});
+
+test('experiment suite: reasons by tier and the group table are those of scoring the file', async () => {
+  const fx = fixture(240, 21);
+  // Near-copies, so that there are duplicate groups (one relabelled: a conflict).
+  const lines = readFileSync(fx.file, 'utf8').trim().split('\n');
+  const copy = (i: number, label?: string) => {
+    const o = JSON.parse(lines[i]);
+    lines.push(JSON.stringify({ ...o, id: `${o.id}-copy`, label: label ?? o.label }));
+  };
+  copy(0);
+  copy(2);
+  copy(4, 'neg');
+  writeFileSync(fx.file, `${lines.join('\n')}\n`);
+  const data = { text: ['text'], label: 'label' };
+  const stages: string[] = [];
+  const r = await runExperimentSuite(
+    fx.file,
+    { data, typicality: { field: 'group' } },
+    { onProgress: (p) => void (stages.includes(p.stage) || stages.push(p.stage)) },
+  );
+  assert.ok(stages.includes('reasons'), stages.join());
+  const scored = await scoreDataset(fx.file, { data, reasons: { group: 'group' } });
+  const why = r.reasons!;
+  assert.deepEqual(why.groups, scored.summary.groups);
+  assert.deepEqual(why.counts, scored.summary.reasons!.counts);
+  assert.ok(why.counts.duplicate >= 4 && why.counts.conflict >= 2, JSON.stringify(why.counts));
+  assert.deepEqual(why.groups!.groups.map((g) => g.group).sort(), ['odd', 'plain']);
+  // The tiers, counted here from the scored rows.
+  for (const t of why.tiers) {
+    const rows = scored.rows.filter((x) => x.percentile >= 100 * (1 - t.fraction) - 1e-9);
+    assert.equal(t.rows, rows.length, `tier ${t.fraction}`);
+    assert.equal(t.any, rows.filter((x) => x.reasons!.length).length / rows.length);
+    for (const k of ['duplicate', 'conflict', 'mislabeled', 'rare', 'templated'] as const)
+      assert.equal(
+        t.shares[k],
+        rows.filter((x) => x.reasons!.some((q) => q.kind === k)).length / rows.length,
+        k,
+      );
+  }
+  assert.equal(why.tiers.at(-1)!.rows, scored.rows.length);
+  assert.ok(r.seconds.reasons >= 0 && why.seconds >= 0);
+  // The group column falls back to memorization.group; reasons off: no part.
+  const byGroup = await runExperimentSuite(fx.file, { data, reasons: { group: 'group' } });
+  assert.deepEqual(byGroup.reasons!.groups, scored.summary.groups);
+  const noGroup = await runExperimentSuite(fx.file, { data });
+  assert.equal(noGroup.reasons!.groups, undefined);
+  const off = await runExperimentSuite(fx.file, { data, reasons: { enabled: false } });
+  assert.equal(off.reasons, undefined);
 });

@@ -76,6 +76,7 @@ test('worker experiments: progress per experiment, then the report', () =>
       'reduction',
       'stability',
       'typicality',
+      'reasons',
     ]);
     assert.ok(w.progress.every((p) => p.jobId === 'exp-1'));
     const stages = new Set(w.progress.map((p) => p.stage));
@@ -111,9 +112,11 @@ test('worker experiments: the configured featurizer (onnx:DIR) is the one the ex
       jobId: 'exp-onnx',
       file: small,
       options: {
-        featurizer: `onnx:${TINY_BERT_DIR}`,
-        backend: 'cpu',
-        cacheDir: join(dir, 'onnx-cache'),
+        featurizer: {
+          featurizer: `onnx:${TINY_BERT_DIR}`,
+          backend: 'cpu',
+          cacheDir: join(dir, 'onnx-cache'),
+        },
         stability: { seeds: 2 },
       },
     });

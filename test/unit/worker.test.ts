@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
-import { ErrorCodes, ExplainRequest, InfoRequest, ScoreRequest } from '../../src/protocol/messages';
+import {
+  ErrorCodes,
+  ExplainRequest,
+  FindRowsRequest,
+  InfoRequest,
+  RowTextRequest,
+  ScoreRequest,
+} from '../../src/protocol/messages';
 import { rng } from './helpers';
 import {
   COMMON,
@@ -67,19 +74,86 @@ test('worker: score a small file, with progress tagged by jobId', () =>
     assert.ok(w.progress.some((p) => p.stage === 'scoring'));
   }));
 
-test('worker: explain attributes the asked rows', () =>
+test('worker: explain attributes the asked rows, scoring the file first when no fit is kept', () =>
   withWorker(async (w) => {
     const res = await w.connection.sendRequest(ExplainRequest, {
       jobId: 'explain-1',
       file: small,
-      options: { attribute: 0 },
+      options: { attribution: { top: 0 } },
       rows: [7, 150],
     });
     assert.equal(res.jobId, 'explain-1');
-    assert.equal(res.rows.length, 200);
-    const attributed = res.rows.filter((r) => r.tokens).map((r) => r.index);
-    assert.deepEqual(attributed, [7, 150]);
+    assert.equal(res.refit, true);
+    assert.deepEqual(
+      res.rows.map((r) => r.index),
+      [7, 150],
+    );
+    assert.ok(res.rows.every((r) => r.tokens?.length));
+    assert.equal(res.completeness?.rows, 2);
     assert.ok(w.progress.some((p) => p.jobId === 'explain-1' && p.stage === 'attributing'));
+  }));
+
+test("worker: explain after scoring reuses the job's fit and attributes only that row, as a full re-score would", () =>
+  withWorker(async (w) => {
+    const options = { attribution: { top: 5 } };
+    const scored = await w.connection.sendRequest(ScoreRequest, { jobId: 's', file: small, options });
+    const target = scored.rows.find((r) => !r.tokens)!;
+    w.progress.length = 0;
+    const res = await w.connection.sendRequest(ExplainRequest, {
+      jobId: 'e',
+      file: small,
+      options,
+      rows: [target.index],
+    });
+    assert.equal(res.refit, false);
+    assert.ok(!w.progress.some((p) => p.stage === 'training' || p.stage === 'reading'), 'no refit');
+    process.stderr.write(`# explain with a kept fit: ${(1000 * res.seconds).toFixed(1)} ms\n`);
+    // The same tokens as a fresh job that attributes the row from scratch.
+    const fresh = await w.connection.sendRequest(ExplainRequest, {
+      jobId: 'e2',
+      file: small,
+      options: { attribution: { top: 0, steps: 50 } },
+      rows: [target.index],
+    });
+    assert.equal(fresh.refit, true, 'other options: no kept fit matches');
+    assert.deepEqual(
+      res.rows[0].tokens!.map((t) => t.a.toFixed(12)),
+      fresh.rows[0].tokens!.map((t) => t.a.toFixed(12)),
+    );
+  }));
+
+test('worker: row text and text search for the ranking panel, decoded as the engine read it', () =>
+  withWorker(async (w) => {
+    const scored = await w.connection.sendRequest(ScoreRequest, { jobId: 't', file: small, options: {} });
+    const data = { text: scored.summary.fields.text, label: scored.summary.fields.label };
+    const lines = scored.rows.slice(0, 3).map((r) => r.line);
+    const { rows } = await w.connection.sendRequest(RowTextRequest, { file: small, data, lines });
+    const raw = readFileSync(small, 'utf8').split('\n');
+    assert.deepEqual(
+      rows.map((r) => r.line),
+      lines,
+    );
+    for (const r of rows) {
+      const obj = JSON.parse(raw[r.line - 1]) as { text: string };
+      assert.equal(r.text, obj.text);
+      // Each decoded character sits where the segments say in the raw line.
+      for (const s of r.segs)
+        for (let j = 0; j < s.n; j++) assert.equal(raw[s.line - 1][s.raw + j * s.w], r.text[s.v + j]);
+    }
+    const word = rows[0].text.split(/\s+/).find((t) => t.length > 4)!;
+    const { lines: found } = await w.connection.sendRequest(FindRowsRequest, {
+      file: small,
+      data,
+      text: word.toUpperCase(),
+    });
+    assert.ok(found.includes(lines[0]));
+    const want = raw.flatMap((l, k) =>
+      l && (JSON.parse(l) as { text: string }).text.toLowerCase().includes(word.toLowerCase()) ? [k + 1] : [],
+    );
+    assert.deepEqual(
+      [...found].sort((a, b) => a - b),
+      want,
+    );
   }));
 
 test('worker: a data error comes back as a dataError ResponseError naming the file', () =>
@@ -115,7 +189,7 @@ test('worker: cancel mid-job answers cancelled quickly; the worker keeps serving
     await assert.rejects(
       w.connection.sendRequest(
         ScoreRequest,
-        { jobId: 'slow', file: job.file, options: { solver: job.solver } },
+        { jobId: 'slow', file: job.file, options: { solver: { solver: job.solver } } },
         cts.token,
       ),
       responseError(ErrorCodes.cancelled),
@@ -144,7 +218,7 @@ test('worker: a newer request for the same file cancels the older one', () =>
     const old = w.connection.sendRequest(ScoreRequest, {
       jobId: 'old',
       file: job.file,
-      options: { solver: job.solver },
+      options: { solver: { solver: job.solver } },
     });
     await sawFirst;
     const t0 = Date.now();
@@ -170,7 +244,7 @@ test('worker: SIGKILL mid-job rejects the pending request; a fresh worker serves
       w.connection.sendRequest(ScoreRequest, {
         jobId: 'doomed',
         file: job.file,
-        options: { solver: job.solver },
+        options: { solver: { solver: job.solver } },
       }),
       (err: unknown) => {
         assert.ok(err instanceof Error, String(err));

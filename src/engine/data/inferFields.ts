@@ -23,12 +23,46 @@ interface FieldStats {
   totalLen: number;
   numeric: number;
   nonNumeric: number;
+  /** Cells that spell a missing value (NaN, NA, null...): neither numbers nor text. */
+  missing: number;
+  /** The first non-numeric value and the first missing-value marker, with their lines. */
+  firstText?: { value: string; line: number };
+  firstMissing?: { value: string; line: number };
   distinct: Set<string>;
 }
 
-export function isNumericText(s: string): boolean {
+/** Above this magnitude a feature value would overflow float64 in the head's curvature (x^2 summed over rows). */
+export const MAX_ABS_FEATURE = 1e100;
+
+/** How a CSV cell of a numeric column reads. */
+export type NumericCell =
+  | { kind: 'number'; value: number }
+  /** Empty, or a missing-value marker such as NaN or NA. */
+  | { kind: 'missing'; marker: boolean }
+  /** inf, Infinity, or a number too large for float64 (1e400). */
+  | { kind: 'infinite' }
+  /** Finite but above MAX_ABS_FEATURE in magnitude. */
+  | { kind: 'huge'; value: number }
+  | { kind: 'text' };
+
+const MISSING_MARKERS = new Set(['nan', 'na', 'n/a', 'null', 'none', 'missing', '?', '#n/a']);
+const INFINITY = /^[+-]?(inf|infinity)$/i;
+
+export function numericCell(s: string): NumericCell {
   const t = s.trim();
-  return t !== '' && Number.isFinite(Number(t));
+  if (t === '') return { kind: 'missing', marker: false };
+  if (MISSING_MARKERS.has(t.toLowerCase())) return { kind: 'missing', marker: true };
+  if (INFINITY.test(t)) return { kind: 'infinite' };
+  const v = Number(t);
+  if (Number.isNaN(v)) return { kind: 'text' };
+  if (!Number.isFinite(v)) return { kind: 'infinite' };
+  return Math.abs(v) > MAX_ABS_FEATURE ? { kind: 'huge', value: v } : { kind: 'number', value: v };
+}
+
+/** A finite number (of any size). */
+export function isNumericText(s: string): boolean {
+  const k = numericCell(s).kind;
+  return k === 'number' || k === 'huge';
 }
 
 function collectStats(names: readonly string[], sample: readonly RawRecord[]): Map<string, FieldStats> {
@@ -41,6 +75,7 @@ function collectStats(names: readonly string[], sample: readonly RawRecord[]): M
       totalLen: 0,
       numeric: 0,
       nonNumeric: 0,
+      missing: 0,
       distinct: new Set(),
     });
   }
@@ -56,8 +91,18 @@ function collectStats(names: readonly string[], sample: readonly RawRecord[]): M
         st.totalLen += t.length;
       }
       if (t.trim() === '') continue;
-      if (kind === 'number' || (kind === 'string' && isNumericText(t))) st.numeric++;
-      else st.nonNumeric++;
+      if (kind === 'number') {
+        st.numeric++;
+        continue;
+      }
+      const cell = kind === 'string' ? numericCell(t) : ({ kind: 'text' } as const);
+      if (cell.kind === 'missing') {
+        st.missing++;
+        st.firstMissing ??= { value: t, line: r.line };
+      } else if (cell.kind === 'text') {
+        st.nonNumeric++;
+        st.firstText ??= { value: t, line: r.line };
+      } else st.numeric++;
     }
   }
   return stats;
@@ -151,6 +196,17 @@ export function inferSchema(
       !explicitText &&
       rest.length > 0 &&
       rest.every((x) => isNumericCol(stats.get(x)!)));
+  if (!tabular && opts.tabular === undefined && !explicitText && format !== 'jsonl') {
+    // Numeric columns but for a few values: read as text, which is rarely what was meant. Say so.
+    const near = rest.map((x) => stats.get(x)!).filter(isNearlyNumeric);
+    const restNumeric = rest.every((x) => isNumericCol(stats.get(x)!) || isNearlyNumeric(stats.get(x)!));
+    if (near.length && restNumeric) {
+      const c = near[0];
+      warnings.push(
+        `column '${c.name}' holds numbers but for ${c.nonNumeric} value${c.nonNumeric > 1 ? 's' : ''} (first: '${clip(c.firstText!.value)}' on line ${c.firstText!.line})${near.length > 1 ? ` (and ${near.length - 1} more such column${near.length > 2 ? 's' : ''})` : ''}, so the file is read as text; pass --featurizer numeric to read the columns as numbers (rows with a value that is not a number are then skipped)`,
+      );
+    }
+  }
   if (tabular) {
     const numericFields = explicitText ?? rest;
     if (numericFields.length === 0) throw new DataError('no numeric feature columns found', file);
@@ -169,8 +225,10 @@ export function inferSchema(
       .filter((st) => st.strings > 0 && !isCategorical(st) && !isNumericCol(st))
       .map((st) => ({ name: st.name, avg: st.totalLen / st.strings }));
     if (cands.length === 0) {
+      const why = rest.map((x) => whyNotText(stats.get(x)!, n, isCategorical, isNumericCol));
+      const few = n < 4 ? ` (only ${n} row${n === 1 ? '' : 's'} to judge from)` : '';
       throw new DataError(
-        `could not infer a text field (no field with free text); pass --text. Available fields: ${names.join(', ')}`,
+        `could not infer a text field${few}: ${why.join('; ') || 'no field besides the label and the id'}; pass --text FIELD to choose one. Available fields: ${names.join(', ')}`,
         file,
       );
     }
@@ -192,4 +250,36 @@ export function inferSchema(
   const schema: DatasetSchema = { format, labelField, textFields };
   if (idField) schema.idField = idField;
   return { schema, warnings, ambiguities };
+}
+
+/** A column of numbers with a few values that are not: a typo or a marker the reader does not know. */
+function isNearlyNumeric(st: FieldStats): boolean {
+  const values = st.numeric + st.nonNumeric;
+  return st.numeric >= 10 && st.nonNumeric > 0 && st.nonNumeric <= Math.max(2, 0.02 * values);
+}
+
+/** Why a field is not taken as free text, in words (for the "could not infer a text field" message). */
+function whyNotText(
+  st: FieldStats,
+  n: number,
+  isCategorical: (st: FieldStats) => boolean,
+  isNumericCol: (st: FieldStats) => boolean,
+): string {
+  const rows = `${n} row${n === 1 ? '' : 's'}`;
+  if (NEVER_TEXT.includes(st.name.toLowerCase())) return `'${st.name}' is for evaluation only, never text`;
+  if (st.present === 0) return `'${st.name}' is missing in all ${rows}`;
+  if (st.strings === 0) return `'${st.name}' holds no strings`;
+  if (isNumericCol(st)) return `'${st.name}' holds numbers`;
+  if (isNearlyNumeric(st))
+    return `'${st.name}' holds numbers but for ${st.nonNumeric} value${st.nonNumeric > 1 ? 's' : ''} (first: '${clip(st.firstText!.value)}' on line ${st.firstText!.line}; pass --featurizer numeric to read it as numbers)`;
+  if (isCategorical(st)) {
+    const k = st.distinct.size;
+    const what = k === 1 ? `the same value ('${clip([...st.distinct][0])}')` : `${k} distinct values`;
+    return `'${st.name}' has ${what} in ${rows}, like a category rather than free text`;
+  }
+  return `'${st.name}' is not free text`;
+}
+
+function clip(s: string, max = 40): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
 }

@@ -120,6 +120,7 @@ class JsonRecord implements RawRecord {
   private spans?: Map<string, [number, number]>;
   constructor(
     readonly line: number,
+    readonly offset: number,
     private readonly raw: string,
     private readonly obj: Record<string, unknown>,
   ) {}
@@ -133,12 +134,29 @@ class JsonRecord implements RawRecord {
     const k = this.kind(name);
     return k === 'string' || k === 'number' || k === 'boolean' ? String(this.obj[name]) : undefined;
   }
+  /**
+   * The value at once; its raw-file mapping (the spans of the line's keys, the segments of the string) on first use,
+   * since pooling reads values only and most rows never map a span back.
+   */
   field(name: string): FieldValue | undefined {
     const k = this.kind(name);
     if (k !== 'string' && k !== 'number' && k !== 'boolean') return undefined;
+    const value = String(this.obj[name]);
+    let mapped: FieldValue | undefined;
+    const map = (): FieldValue => (mapped ??= this.mappedField(name, k, value));
+    return {
+      name,
+      value,
+      rangeOf: (start, end) => map().rangeOf(start, end),
+      get segments() {
+        return map().segments;
+      },
+    };
+  }
+
+  private mappedField(name: string, k: ValueKind, value: string): FieldValue {
     this.spans ??= topLevelSpans(this.raw);
     const span = this.spans.get(name);
-    const value = String(this.obj[name]);
     if (!span) return fixedField(name, value, { line: this.line, start: 0, end: 0 });
     const [s, e] = span;
     if (k === 'string') {
@@ -160,6 +178,7 @@ class JsonRecord implements RawRecord {
 function errorRecord(line: number, error: string): RawRecord {
   return {
     line,
+    offset: -1,
     error,
     names: () => [],
     kind: () => 'missing',
@@ -168,31 +187,60 @@ function errorRecord(line: number, error: string): RawRecord {
   };
 }
 
-/** Streams the records of a JSONL file. Blank lines are ignored. */
+/**
+ * Streams the records of a JSONL file. Blank lines are ignored. A line longer than the row limit is an error record
+ * and no more than the limit of it is held in memory (it comes from readLines in pieces).
+ */
 export async function* jsonlRecords(file: string, opts: RecordSourceOptions): AsyncGenerator<RawRecord> {
-  for await (const l of readLines(file, opts.onBytes, opts.signal)) {
-    if (l.text.trim() === '') continue;
-    if (l.invalid) {
-      yield errorRecord(l.lineNo, invalidUtf8(l.lineNo));
+  let parts: string[] = [];
+  let chars = 0;
+  let invalid = false;
+  let blank = true;
+  const lines = readLines(file, {
+    onBytes: opts.onBytes,
+    signal: opts.signal,
+    pieceBytes: opts.pieceBytes,
+    start: opts.start,
+  });
+  for await (const piece of lines) {
+    chars += piece.text.length;
+    invalid ||= piece.invalid;
+    blank &&= piece.text.trim() === '';
+    if (chars <= opts.maxRowChars) parts.push(piece.text);
+    else parts = [];
+    if (piece.more) continue;
+    const text = parts.length === 1 ? parts[0] : parts.join('');
+    const lineNo = piece.lineNo;
+    const offset = piece.offset ?? -1;
+    const total = chars;
+    const bad = invalid;
+    const empty = blank;
+    parts = [];
+    chars = 0;
+    invalid = false;
+    blank = true;
+    if (empty) continue;
+    if (bad) {
+      yield errorRecord(lineNo, invalidUtf8(lineNo));
       continue;
     }
-    if (l.text.length > opts.maxRowChars) {
-      yield errorRecord(l.lineNo, tooLong(l.text.length, opts.maxRowChars));
+    if (total > opts.maxRowChars) {
+      yield errorRecord(lineNo, tooLong(total, opts.maxRowChars));
       continue;
     }
     let obj: unknown;
     try {
-      obj = JSON.parse(l.text);
+      obj = JSON.parse(text);
     } catch (err) {
-      yield errorRecord(l.lineNo, `malformed JSON: ${(err as Error).message}`);
+      yield errorRecord(lineNo, `malformed JSON: ${(err as Error).message}`);
       continue;
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
       const what = obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj;
-      yield errorRecord(l.lineNo, `line is not a JSON object (found ${what})`);
+      yield errorRecord(lineNo, `line is not a JSON object (found ${what})`);
       continue;
     }
-    yield new JsonRecord(l.lineNo, l.text, obj as Record<string, unknown>);
+    yield new JsonRecord(lineNo, offset, text, obj as Record<string, unknown>);
   }
 }
 

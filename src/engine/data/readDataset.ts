@@ -1,19 +1,27 @@
-/** Reads a JSONL / CSV / TSV training set into decoded rows that can map any span back to the raw file. */
-import { stat } from 'node:fs/promises';
+/**
+ * Reads a JSONL / CSV / TSV training set: a sample to infer the schema, then every row once, streamed (openDataset):
+ * the rows come out in batches with their decoded fields (which can map any span back to the raw file) and are kept
+ * lean (LeanRow); readRowsAt.ts reads chosen rows again, with their fields, from their offsets.
+ */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { FieldInspection } from '../../protocol/messages';
 import {
   DataError,
   type DatasetRow,
   type DatasetSchema,
-  type FieldValue,
+  type LeanRow,
   type ProgressCallback,
   type SkippedRow,
 } from '../types';
-import { csvRecords } from './csv';
-import { inferSchema, isNumericText } from './inferFields';
+import { type CsvHeaderInfo, csvRecords } from './csv';
+import { describeSystemError, kindOfNonFile } from './fileErrors';
+import { inferSchema } from './inferFields';
 import { jsonlRecords } from './jsonl';
 import { abortError, throttle } from './rawText';
 import type { RawRecord, RecordSourceOptions } from './record';
+import { decodeRecord } from './rowDecoder';
 
 export interface ReadOptions {
   /** Text fields (in this order); inferred when absent. */
@@ -30,12 +38,16 @@ export interface ReadOptions {
   tabular?: boolean;
   /** A test set may hold one class only; a training set may not. */
   allowSingleClass?: boolean;
+  /** Keep each row's joined text (LeanRow.text; near-duplicate detection compares it). */
+  keepText?: boolean;
+  /** Read with this schema (inferred by an earlier read of the same file) instead of inferring one. */
+  schema?: DatasetSchema;
 }
 
-export interface ReadResult {
+export interface ReadResult<Row extends LeanRow = DatasetRow> {
   file: string;
   schema: DatasetSchema;
-  rows: DatasetRow[];
+  rows: Row[];
   skipped: SkippedRow[];
   /** Sorted distinct labels. */
   classes: string[];
@@ -57,34 +69,46 @@ export function formatOf(file: string): DatasetSchema['format'] {
   );
 }
 
-function records(
+export function records(
   file: string,
   format: DatasetSchema['format'],
   opts: RecordSourceOptions,
-  onHeader?: (h: string[]) => void,
+  onHeader?: (h: string[], line: number, info: CsvHeaderInfo) => void,
 ): AsyncGenerator<RawRecord> {
   return format === 'jsonl'
     ? jsonlRecords(file, opts)
     : csvRecords(file, format === 'csv' ? ',' : '\t', opts, onHeader);
 }
 
-function emptyField(name: string, line: number): FieldValue {
-  return { name, value: '', rangeOf: () => ({ line, start: 0, end: 0 }) };
-}
-
-/** The file's size in bytes; a missing or unreadable file is a DataError naming it. */
+/**
+ * The file's size in bytes. A missing or unreadable file is a DataError naming it, and so is anything but a regular
+ * file: a folder, and a FIFO or a device, which memscore would read twice (or forever, for /dev/zero).
+ */
 async function fileSize(file: string): Promise<number> {
+  let st;
   try {
-    return (await stat(file)).size;
+    st = await stat(file);
   } catch (err) {
-    throw new DataError(`cannot read file: ${(err as Error).message}`, file);
+    throw new DataError(`cannot read the file: ${describeSystemError(err)}`, file);
   }
+  if (st.isDirectory()) throw new DataError('is a folder, not a data file', file);
+  if (!st.isFile())
+    throw new DataError(
+      `is ${kindOfNonFile(st)}, not a regular file: memscore reads its input more than once (to infer the fields, then the rows); save it to a file first`,
+      file,
+    );
+  try {
+    await access(file, constants.R_OK);
+  } catch (err) {
+    throw new DataError(`cannot read the file: ${describeSystemError(err)}`, file);
+  }
+  return st.size;
 }
 
 interface Sample {
   /** Field names in file order: the CSV header, or the union of JSON keys in order of first appearance. */
   names: string[];
-  header?: string[];
+  header?: CsvHeaderInfo;
   sample: RawRecord[];
 }
 
@@ -95,12 +119,15 @@ async function sampleRecords(
   maxRowChars: number,
   opts: Pick<ReadOptions, 'signal' | 'strict'>,
 ): Promise<Sample> {
-  let header: string[] | undefined;
+  let header: CsvHeaderInfo | undefined;
   const sample: RawRecord[] = [];
   const seen = new Set<string>();
   const names: string[] = [];
   let firstError: RawRecord | undefined;
-  for await (const r of records(file, format, { maxRowChars, signal: opts.signal }, (h) => (header = h))) {
+  const onHeader = (_h: string[], _line: number, info: CsvHeaderInfo) => (header = info);
+  // Inference looks at values only: no raw-file ranges.
+  const source = records(file, format, { maxRowChars, signal: opts.signal, ranges: false }, onHeader);
+  for await (const r of source) {
     if (r.error) {
       firstError ??= r;
       continue;
@@ -121,19 +148,11 @@ async function sampleRecords(
     const why = firstError ? ` (first problem: line ${firstError.line}: ${firstError.error})` : '';
     throw new DataError(`no rows${why}`, file);
   }
-  return { names: header ?? names, header, sample };
+  return { names: header?.names ?? names, header, sample };
 }
 
-export interface FieldInspection {
-  /** All field names, in file order. */
-  names: string[];
-  /** What inference picks with the given options; absent when it cannot decide (see `error`). */
-  inferred?: { label: string; text: string[]; id?: string; tabular: boolean };
-  /** Why inference failed (e.g. no label-like field). */
-  error?: string;
-  /** Choices a person should confirm. Empty when inference is clear-cut. */
-  ambiguities: string[];
-}
+/** Which fields scoring would use: the worker's inspect answer (its type crosses the process boundary). */
+export type { FieldInspection };
 
 /** Looks at the start of a file and says which fields scoring would use, and whether that is a guess. */
 export async function inspectFields(
@@ -159,123 +178,245 @@ export async function inspectFields(
   }
 }
 
-export async function readDataset(file: string, opts: ReadOptions = {}): Promise<ReadResult> {
+/** A file whose schema is known (the sample read) and whose rows are read by read(). */
+export interface DatasetReader {
+  readonly file: string;
+  readonly schema: DatasetSchema;
+  /** About how many valid rows the file holds (from the sample's bytes per record), to size arrays; 0 if unknown. */
+  readonly estimatedRows: number;
+  /** The part of the file read so far, 0 to 1 (while read() runs). */
+  share(): number;
+  /**
+   * Reads every row once. `onRows` (awaited before reading on) gets the valid rows in batches of up to `batchSize`
+   * with their decoded fields, which are built only when it is given; the result keeps each row lean (LeanRow).
+   * Throws as readDataset does: the first bad row under `strict`, no rows, fewer than two classes.
+   */
+  read(
+    onRows?: (rows: DatasetRow[]) => void | Promise<void>,
+    batchSize?: number,
+  ): Promise<ReadResult<LeanRow>>;
+}
+
+/**
+ * Checks the file and infers its schema from a sample (or takes `opts.schema`, a schema inferred before); the rows
+ * are read by the reader's read(), once.
+ */
+export async function openDataset(file: string, opts: ReadOptions = {}): Promise<DatasetReader> {
   const format = formatOf(file);
   const maxRowChars = opts.maxRowChars ?? DEFAULT_MAX_ROW_CHARS;
   const { signal } = opts;
   if (signal?.aborted) throw abortError(signal);
   const total = await fileSize(file);
+  if (opts.schema) {
+    if (opts.schema.format !== format)
+      throw new Error(`readDataset: a ${opts.schema.format} schema for a ${format} file`);
+    return new Reader(file, opts.schema, [], 0, total, maxRowChars, opts);
+  }
 
   // Pass 1: a sample of valid records to infer the schema.
   const { names, header, sample } = await sampleRecords(file, format, maxRowChars, opts);
   const { schema, warnings, ambiguities } = inferSchema(file, format, names, sample, opts);
   for (const a of ambiguities) if (a.startsWith('text:')) warnings.push(`${a}; pass --text to choose`);
-  if (header) {
-    const dups = header.filter((h, i) => header!.indexOf(h) !== i);
-    if (dups.length) warnings.push(`duplicate column names in the header: ${[...new Set(dups)].join(', ')}`);
-  }
+  for (const r of header?.renamed ?? [])
+    warnings.push(
+      r.from === ''
+        ? `column ${r.column} of the header has no name; it is read as '${r.to}'`
+        : `the header names '${r.from}' more than once; column ${r.column} is read as '${r.to}'`,
+    );
+  const estimate = estimateRows(sample, total);
   sample.length = 0;
+  return new Reader(file, schema, warnings, estimate, total, maxRowChars, opts);
+}
 
-  // Pass 2: all rows.
-  const progress = throttle(opts.onProgress);
-  const rows: DatasetRow[] = [];
-  const skipped: SkippedRow[] = [];
-  const classes = new Set<string>();
-  const ids = new Set<string>();
-  let duplicateIds = 0;
-  let emptyText = 0;
-  const skip = (line: number, reason: string): void => {
-    if (opts.strict) throw new DataError(reason, file, line);
-    skipped.push({ line, reason });
-  };
-  const onBytes = (done: number): void => progress({ stage: 'reading', done, total });
-  const { labelField, idField, textFields, numericFields } = schema;
+/** Valid rows in the file, judged from the sample: all of them, or the file's size over bytes per record. */
+function estimateRows(sample: readonly RawRecord[], bytes: number): number {
+  if (sample.length < SAMPLE_ROWS) return sample.length;
+  const first = sample[0].offset;
+  const last = sample[sample.length - 1].offset;
+  if (!(first >= 0 && last > first)) return 0;
+  return Math.ceil((bytes - first) / ((last - first) / (sample.length - 1)));
+}
 
-  for await (const r of records(file, format, { maxRowChars, signal, onBytes })) {
-    if (r.error) {
-      skip(r.line, r.error);
-      continue;
-    }
-    const label = r.text(labelField)?.trim();
-    if (label === undefined) {
-      const k = r.kind(labelField);
-      skip(
-        r.line,
-        k === 'missing' || k === 'null'
-          ? `missing label '${labelField}'`
-          : `label '${labelField}' is not a string or number`,
-      );
-      continue;
-    }
-    if (label === '') {
-      skip(r.line, `empty label '${labelField}'`);
-      continue;
-    }
-    const index = rows.length;
-    const idText = idField !== undefined ? r.text(idField) : undefined;
-    const id = idText !== undefined && idText !== '' ? idText : String(index);
-    let fields: FieldValue[];
-    let numeric: Float64Array | undefined;
-    if (numericFields) {
-      numeric = new Float64Array(numericFields.length);
-      fields = [];
-      let bad: string | undefined;
-      for (let j = 0; j < numericFields.length; j++) {
-        const name = numericFields[j];
-        const t = r.text(name);
-        if (t === undefined || t.trim() === '') numeric[j] = NaN;
-        else if (isNumericText(t)) numeric[j] = Number(t);
-        else {
-          bad = `value '${t.length > 40 ? t.slice(0, 40) + '…' : t}' of column '${name}' is not a number`;
-          break;
+/** Rows handed to onRows at a time, unless read() is told otherwise. */
+const ROW_BATCH = 256;
+
+class Reader implements DatasetReader {
+  private used = false;
+  private bytesRead = 0;
+  constructor(
+    readonly file: string,
+    readonly schema: DatasetSchema,
+    private readonly warnings: string[],
+    readonly estimatedRows: number,
+    private readonly total: number,
+    private readonly maxRowChars: number,
+    private readonly opts: ReadOptions,
+  ) {}
+
+  share(): number {
+    return this.total > 0 ? Math.min(1, this.bytesRead / this.total) : 1;
+  }
+
+  async read(
+    onRows?: (rows: DatasetRow[]) => void | Promise<void>,
+    batchSize = ROW_BATCH,
+  ): Promise<ReadResult<LeanRow>> {
+    if (this.used) throw new Error('DatasetReader.read: the rows are read once');
+    this.used = true;
+    const { file, schema, opts, total, maxRowChars } = this;
+    const { signal } = opts;
+    const warnings = [...this.warnings];
+    const progress = throttle(opts.onProgress);
+    const rows: LeanRow[] = [];
+    const skipped: SkippedRow[] = [];
+    const classes = new Map<string, { count: number; line: number; kind: string }>();
+    const labelKinds = new Map<string, number>();
+    const ids = new Set<string>();
+    let duplicateIds = 0;
+    let emptyText = 0;
+    const skip = (line: number, reason: string): void => {
+      if (opts.strict) throw new DataError(reason, file, line);
+      skipped.push({ line, reason });
+    };
+    const recordWarnings: string[] = [];
+    let moreRecordWarnings = 0;
+    const onWarning = (line: number, message: string): void => {
+      if (recordWarnings.length < 3) recordWarnings.push(`line ${line}: ${message}`);
+      else moreRecordWarnings++;
+    };
+    const onBytes = (done: number): void => {
+      this.bytesRead = done;
+      progress({ stage: 'reading', done, total });
+    };
+    const { labelField, idField, numericFields } = schema;
+    /** Per numeric column: cells read as missing from a marker (NaN, NA...), and the first one. */
+    const markers = numericFields?.map(() => ({ count: 0, value: '', line: 0 }));
+    let line = 0;
+    const want = {
+      fields: onRows !== undefined,
+      text: opts.keepText === true,
+      onMarker: (j: number, shown: string) => {
+        const m = markers![j];
+        if (m.count++ === 0) {
+          m.value = shown;
+          m.line = line;
         }
-        fields.push(r.field(name) ?? emptyField(name, r.line));
-      }
-      if (bad) {
-        skip(r.line, bad);
+      },
+    };
+    let batch: DatasetRow[] = [];
+    const source = records(file, schema.format, {
+      maxRowChars,
+      signal,
+      onBytes,
+      onWarning,
+      // Raw-file ranges only for decoded fields.
+      ranges: want.fields,
+    });
+    for await (const r of source) {
+      if (r.error) {
+        skip(r.line, r.error);
         continue;
       }
-    } else {
-      fields = [];
-      let present = 0;
-      for (const name of textFields) {
-        const f = r.field(name);
-        if (f) present++;
-        fields.push(f ?? emptyField(name, r.line));
-      }
-      if (present === 0) {
-        skip(
-          r.line,
-          `missing text field${textFields.length > 1 ? 's' : ''} ${textFields.map((t) => `'${t}'`).join(', ')}`,
-        );
+      line = r.line;
+      const d = decodeRecord(r, schema, want);
+      if (d.skip !== undefined) {
+        skip(r.line, d.skip);
         continue;
       }
-      if (fields.every((f) => f.value.trim() === '')) emptyText++;
+      const index = rows.length;
+      const id = d.id ?? String(index);
+      if (d.emptyText) emptyText++;
+      if (ids.has(id)) duplicateIds++;
+      else ids.add(id);
+      const kind = r.kind(labelField);
+      labelKinds.set(kind, (labelKinds.get(kind) ?? 0) + 1);
+      const c = classes.get(d.label);
+      if (c) c.count++;
+      else classes.set(d.label, { count: 1, line: r.line, kind });
+      const row: LeanRow = { index, line: r.line, offset: r.offset, id, label: d.label };
+      if (d.numeric) row.numeric = d.numeric;
+      if (d.text !== undefined) row.text = d.text;
+      rows.push(row);
+      if (onRows) {
+        batch.push({ ...row, fields: d.fields! });
+        if (batch.length >= batchSize) {
+          const full = batch;
+          batch = [];
+          await onRows(full);
+        }
+      }
     }
-    if (ids.has(id)) duplicateIds++;
-    else ids.add(id);
-    classes.add(label);
-    const row: DatasetRow = { index, line: r.line, id, label, fields };
-    if (numeric) row.numeric = numeric;
-    rows.push(row);
-  }
-  progress({ stage: 'reading', done: total, total }, true);
+    if (onRows && batch.length) await onRows(batch);
+    progress({ stage: 'reading', done: total, total }, true);
 
-  if (rows.length === 0) {
-    const why = skipped.length
-      ? ` (${skipped.length} skipped; first: line ${skipped[0].line}: ${skipped[0].reason})`
-      : '';
-    throw new DataError(`no rows${why}`, file);
+    if (rows.length === 0) {
+      const why = skipped.length
+        ? ` (${skipped.length} skipped; first: line ${skipped[0].line}: ${skipped[0].reason})`
+        : '';
+      throw new DataError(`no rows${why}`, file);
+    }
+    const classList = [...classes.keys()].sort();
+    if (classList.length < 2 && !(opts.allowSingleClass && classList.length === 1)) {
+      throw new DataError(
+        `needs at least two classes, but every row has label '${classList[0]}' (field '${labelField}')`,
+        file,
+      );
+    }
+    warnings.push(...recordWarnings);
+    if (moreRecordWarnings) warnings.push(`... and ${moreRecordWarnings} more such records`);
+    markers?.forEach((m, j) => {
+      if (m.count)
+        warnings.push(
+          `column '${numericFields![j]}': ${m.count} cell${m.count > 1 ? 's' : ''} read as missing (first: '${m.value}' on line ${m.line}); the numeric featurizer puts the column mean there`,
+        );
+    });
+    warnings.push(...labelWarnings(classes, labelKinds, labelField, rows.length));
+    if (emptyText) warnings.push(`${emptyText} row${emptyText > 1 ? 's have' : ' has'} empty text`);
+    if (duplicateIds)
+      warnings.push(`${duplicateIds} duplicate id${duplicateIds > 1 ? 's' : ''} in field '${idField}'`);
+    return { file, schema, rows, skipped, classes: classList, warnings };
   }
-  const classList = [...classes].sort();
-  if (classList.length < 2 && !(opts.allowSingleClass && classList.length === 1)) {
-    throw new DataError(
-      `needs at least two classes, but every row has label '${classList[0]}' (field '${labelField}')`,
-      file,
+}
+
+/** Reads a whole file into decoded rows (each with its fields): for callers that want every row at once. */
+export async function readDataset(file: string, opts: ReadOptions = {}): Promise<ReadResult> {
+  const reader = await openDataset(file, opts);
+  const rows: DatasetRow[] = [];
+  const { rows: _lean, ...rest } = await reader.read((batch) => {
+    for (const r of batch) rows.push(r);
+  });
+  return { ...rest, rows };
+}
+
+/**
+ * Labels that look like mistakes: classes of one row (in a file with larger classes), and labels of another kind
+ * than most (a JSON number or boolean among strings), which become classes of their own.
+ */
+function labelWarnings(
+  classes: ReadonlyMap<string, { count: number; line: number; kind: string }>,
+  kinds: ReadonlyMap<string, number>,
+  field: string,
+  rows: number,
+): string[] {
+  const out: string[] = [];
+  const list = [...classes].map(([name, c]) => ({ name, ...c }));
+  const singles = list.filter((c) => c.count === 1);
+  const shown = (cs: typeof list) =>
+    `${cs
+      .slice(0, 5)
+      .map((c) => `'${c.name.length > 30 ? `${c.name.slice(0, 30)}…` : c.name}' (line ${c.line})`)
+      .join(', ')}${cs.length > 5 ? ` and ${cs.length - 5} more` : ''}`;
+  if (singles.length && singles.length < list.length && rows >= 2 * list.length) {
+    out.push(
+      `${singles.length} class${singles.length > 1 ? 'es have' : ' has'} a single row in field '${field}': ${shown(singles)}; a typo or a value of another kind? A one-row class is memorized by construction`,
     );
   }
-  if (emptyText) warnings.push(`${emptyText} row${emptyText > 1 ? 's have' : ' has'} empty text`);
-  if (duplicateIds)
-    warnings.push(`${duplicateIds} duplicate id${duplicateIds > 1 ? 's' : ''} in field '${idField}'`);
-  return { file, schema, rows, skipped, classes: classList, warnings };
+  const [major] = [...kinds].sort((a, b) => b[1] - a[1]);
+  if (major && kinds.size > 1) {
+    const odd = list.filter((c) => c.kind !== major[0]);
+    out.push(
+      `label field '${field}' holds ${major[0]}s, but ${odd.length === 1 ? 'one label is' : `${odd.length} labels are`} not: ${shown(odd)}; each such label is a class of its own`,
+    );
+  }
+  return out;
 }

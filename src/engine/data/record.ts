@@ -7,6 +7,8 @@ export type ValueKind = 'string' | 'number' | 'boolean' | 'null' | 'object' | 'm
 export interface RawRecord {
   /** 1-based line where the record starts. */
   line: number;
+  /** Byte offset where that line starts (-1 for error records): the record can be read again from there. */
+  offset: number;
   /** When set, the record is unusable and is skipped with this reason. */
   error?: string;
   /** Field names present in the record, in file order. */
@@ -19,9 +21,20 @@ export interface RawRecord {
 }
 
 export interface RecordSourceOptions {
+  /** Longer records are error records; no more than this is kept in memory while reading one. */
   maxRowChars: number;
   signal?: AbortSignal;
   onBytes?: (bytesRead: number) => void;
+  /** Something suspicious about a record that is still read (e.g. a quoted field that swallowed rows). */
+  onWarning?: (line: number, message: string) => void;
+  /** Lines longer than this many bytes are read in pieces (tests use small pieces). Default 1 MiB. */
+  pieceBytes?: number;
+  /** Start at a record read before (its offset and line) instead of the start of the file. */
+  start?: { offset: number; lineNo: number };
+  /** CSV/TSV read from `start`: the header's field names, as the first read found them. */
+  header?: readonly string[];
+  /** Whether field() is wanted (raw-file ranges). Default true; false: only names(), kind() and text() work. */
+  ranges?: boolean;
 }
 
 export function tooLong(chars: number, max: number): string {

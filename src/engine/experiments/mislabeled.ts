@@ -4,11 +4,10 @@
  * another class are the candidates; ranking by this loss found flipped labels best on the shared noisy data (see
  * `memscore eval noise`).
  */
-import { probabilities } from '../model/linearHead';
 import { type ExperimentControl, type Prepared, fitHead, yieldNow } from './prepare';
-import type { MislabeledResult } from './reportShape';
+import type { MislabeledResult } from '../../protocol/experiments';
 
-export type { MislabeledResult, MislabeledRow } from './reportShape';
+export type { MislabeledResult, MislabeledRow } from '../../protocol/experiments';
 
 /** Loss threshold: -log P(label|x) > log 2 exactly when P(label|x) < 0.5. */
 export const LOSS_THRESHOLD = Math.LN2;
@@ -25,15 +24,14 @@ export async function mislabeledSummary(
   await yieldNow(opts.signal);
   const { data, classes } = prep;
   const C = classes.length;
-  const D = prep.featurizer.dim;
   const head = fitHead(prep, data, undefined, opts.signal);
   const n = data.n;
   const loss = new Float64Array(n);
   const prob = new Float64Array(n);
   const pred = new Int32Array(n);
-  const p = new Float64Array(C);
+  const probs = head.probabilities(data.X, n);
   for (let i = 0; i < n; i++) {
-    probabilities(head.theta, C, D, data.X, i * D, p);
+    const p = probs.subarray(i * C, (i + 1) * C);
     let best = 0;
     for (let c = 1; c < C; c++) if (p[c] > p[best]) best = c;
     pred[i] = best;

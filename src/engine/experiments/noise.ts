@@ -4,7 +4,6 @@
  * learning style baseline, 1 - p_oof(y), the out-of-fold probability of the given label from K-fold cross-fitting.
  */
 import { averageRanks } from '../stats';
-import { probabilities } from '../model/linearHead';
 import { type Prepared, complement, countOf, fitAndScore, fitHead, permutation, subset } from './prepare';
 
 export const NOISE_METHODS = ['selfInfluence', 'score', 'loss', 'oof'] as const;
@@ -58,30 +57,27 @@ export function outOfFoldProbability(
   const n = data.n;
   const perm = permutation(n, seed);
   const out = new Float64Array(n);
-  const p = new Float64Array(C);
   for (let f = 0; f < folds; f++) {
     const held = perm.filter((_, k) => k % folds === f);
     const head = fitHead(prep, subset(data, D, complement(n, held)), init);
-    for (const i of held) {
-      probabilities(head.theta, C, D, data.X, i * D, p);
-      out[i] = p[data.y[i]];
-    }
+    const p = head.probabilities(subset(data, D, held).X, held.length);
+    held.forEach((i, k) => (out[i] = p[k * C + data.y[i]]));
   }
   return out;
 }
 
-export function noiseExperiment(
+export async function noiseExperiment(
   prep: Prepared,
   flippedIds: readonly string[],
   opts: { folds?: number; seed?: number } = {},
-): NoiseResult {
+): Promise<NoiseResult> {
   const t0 = performance.now();
   const n = prep.data.n;
   const folds = opts.folds ?? 5;
   const ids = new Set(flippedIds);
   const positive = prep.rows.map((r) => ids.has(r.id));
   const matched = positive.filter(Boolean).length;
-  const full = fitAndScore(prep, prep.data);
+  const full = await fitAndScore(prep, prep.data);
   const oof = outOfFoldProbability(prep, folds, opts.seed ?? 0, full.head.theta);
   const values: Record<NoiseMethod, Float64Array> = {
     selfInfluence: full.scores.selfInfluence,

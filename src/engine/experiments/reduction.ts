@@ -6,9 +6,10 @@
  * I(z', z) = -s^T grad L(z') with s = H^-1 grad P(y|x) of the original row z, so I(z, z) is the memorization score.
  * rate = mean over rows of (I(z,z) - I(z',z)) / I(z,z).
  */
-import { attributeRow, influenceAt, pool } from '../attribution/integratedInfluence';
+import { attributeRow, influenceAt, influenceDirection } from '../attribution/integratedInfluence';
+import { readRowsAt } from '../data/readRowsAt';
+import { poolTokens } from '../featurize/tokenVectors';
 import { rankDescending } from '../influence/scores';
-import { rowLossGradient } from '../model/linearHead';
 import {
   type ExperimentControl,
   type Prepared,
@@ -45,10 +46,9 @@ function tokenCount(k: number, T: number): number {
 export async function reductionExperiment(prep: Prepared, opts: ReductionOptions): Promise<ReductionResult> {
   const t0 = performance.now();
   const { data, featurizer } = prep;
-  const D = featurizer.dim;
   const { signal, onProgress } = opts;
   await yieldNow(signal);
-  const { head, solver, scores } = fitAndScore(prep, data, undefined, signal);
+  const { head, solver, scores } = await fitAndScore(prep, data, undefined, signal);
   const { order } = rankDescending(scores.score);
   const targets = Array.from(order.subarray(0, countOf(opts.top, data.n)));
   const rand = seededRandom(opts.seed ?? 0);
@@ -58,24 +58,31 @@ export async function reductionExperiment(prep: Prepared, opts: ReductionOptions
     onProgress?.({ stage: 'reduction', done: b, total: targets.length, message: 'attributing' });
     await yieldNow(signal);
     const batch = targets.slice(b, b + BATCH);
-    const feats = await featurizer.featurize(batch.map((i) => prep.rows[i]));
+    const rows = await readRowsAt(
+      prep.file,
+      prep.read.schema,
+      batch.map((i) => prep.rows[i]),
+      { signal },
+    );
+    const feats = await featurizer.featurize(rows);
     batch.forEach((i, q) => {
       const f = feats[q];
       const T = f.tokens.length;
       const y = data.y[i];
-      const h = pool(f.E, T, D, featurizer.pooling);
-      const { grad, p } = rowLossGradient(head.theta, head.classes, D, h, y);
-      const s = solver.solve(grad.map((g) => -p[y] * g));
+      const h = prep.transform.apply(poolTokens(f, featurizer.pooling));
+      const s = influenceDirection(head, solver, h, y);
       const self = -influenceAt(head, s, h, y);
       if (T === 0 || !(self > 0)) return;
       used++;
-      const a = attributeRow(head, solver, f, featurizer.pooling, y, opts.steps ?? 50, s).a;
+      const a = attributeRow(head, solver, f, featurizer.pooling, y, opts.steps ?? 50, prep.transform, s).a;
       const byAttribution = Array.from({ length: T }, (_, t) => t).sort((u, v) => a[v] - a[u] || u - v);
-      const reduced = (chosen: readonly number[]): number => {
-        const E = Float64Array.from(f.E);
-        for (const t of chosen) E.set(f.Ebase.subarray(t * D, (t + 1) * D), t * D);
-        return -influenceAt(head, s, pool(E, T, D, featurizer.pooling), y);
-      };
+      const reduced = (chosen: readonly number[]): number =>
+        -influenceAt(
+          head,
+          s,
+          prep.transform.apply(poolTokens(f, featurizer.pooling, false, new Set(chosen))),
+          y,
+        );
       opts.ks.forEach((k, j) => {
         const c = tokenCount(k, T);
         sums.attribution[j] += (self - reduced(byAttribution.slice(0, c))) / self;

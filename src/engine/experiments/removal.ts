@@ -2,9 +2,8 @@
  * Removal experiment (Zheng & Jiang 2022, Sec. 4.1): drop the top-X% most memorized training rows, retrain, and
  * compare test accuracy with dropping X% random rows and with dropping nothing.
  */
-import { rankDescending } from '../influence/scores';
-import { accuracy } from '../scoreDataset';
-import type { HeadData } from '../model/linearHead';
+import { accuracy, rankDescending } from '../influence/scores';
+import type { HeadData } from '../model/head';
 import {
   type ExperimentControl,
   type Prepared,
@@ -60,7 +59,7 @@ export async function removalExperiment(
     opts.onProgress?.({ stage: 'removal', done, total, message: 'retraining' });
   report(0);
   await yieldNow(signal);
-  const full = fitAndScore(prep, data, undefined, signal);
+  const full = await fitAndScore(prep, data, undefined, signal);
   report(1);
   const { order } = rankDescending(full.scores.score);
   const init = full.head.theta;

@@ -51,7 +51,7 @@ export async function stabilityExperiment(
     opts.onProgress?.({ stage: 'stability', done: s, total: seeds, message: 'subsample runs' });
     await yieldNow(opts.signal);
     const idx = permutation(n, (opts.seedBase ?? 0) + s).subarray(0, m);
-    const run = fitAndScore(prep, subset(data, prep.featurizer.dim, idx), init, opts.signal);
+    const run = await fitAndScore(prep, subset(data, prep.featurizer.dim, idx), init, opts.signal);
     init = run.head.theta;
     const full = new Float64Array(n).fill(NaN);
     idx.forEach((i, k) => (full[i] = run.scores.score[k]));

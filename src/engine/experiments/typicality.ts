@@ -2,9 +2,8 @@
  * Typicality: mean memorization score and mean percentile per value of a grouping field that the model never sees
  * (e.g. the SpamAssassin corpus' easy_ham / hard_ham / spam). Atypical sub-populations should score higher.
  */
-import { readDataset } from '../data/readDataset';
+import { MISSING_GROUP, readFieldValues } from '../data/fieldValues';
 import { rankDescending } from '../influence/scores';
-import type { DatasetRow } from '../types';
 import { type ExperimentControl, type Prepared, fitAndScore, yieldNow } from './prepare';
 
 export interface TypicalityResult {
@@ -13,23 +12,11 @@ export interface TypicalityResult {
   groups: { value: string; count: number; meanScore: number; meanPercentile: number }[];
 }
 
-export const MISSING_GROUP = '(missing)';
+export { MISSING_GROUP };
 
-/**
- * The group value of each training row, by line: a second read of the file with the group field as its only text
- * field (the values are never featurized). Works for JSONL and CSV alike.
- */
-export async function readGroups(prep: Prepared, field: string, signal?: AbortSignal): Promise<string[]> {
-  const second = await readDataset(prep.file, {
-    text: [field],
-    label: prep.schema.labelField,
-    allowSingleClass: true,
-    signal,
-  });
-  const byLine = new Map<number, string>();
-  for (const r of second.rows as readonly DatasetRow[])
-    byLine.set(r.line, r.fields[0]?.value ?? MISSING_GROUP);
-  return prep.rows.map((r) => byLine.get(r.line) ?? MISSING_GROUP);
+/** The group value of each training row (see readFieldValues). */
+export function readGroups(prep: Prepared, field: string, signal?: AbortSignal): Promise<string[]> {
+  return readFieldValues(prep.file, prep.read.schema, field, prep.rows, signal);
 }
 
 export function typicalityTable(
@@ -67,7 +54,7 @@ export async function typicalityExperiment(
   const result = typicalityTable(
     field,
     groups,
-    fitAndScore(prep, prep.data, undefined, opts.signal).scores.score,
+    (await fitAndScore(prep, prep.data, undefined, opts.signal)).scores.score,
   );
   opts.onProgress?.({ stage: 'typicality', done: 1, total: 1, message: field });
   return result;

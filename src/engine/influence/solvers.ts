@@ -1,182 +1,161 @@
-import { seededRandom } from '../random';
-import { cholesky, cholSolve, dot, forwardSolve, symmetricEigen } from '../linalg/dense';
-import {
-  type HeadData,
-  type LinearHead,
-  denseHessian,
-  paramCount,
-  probabilities,
-  rowHvpInto,
-} from '../model/linearHead';
+/**
+ * The solver registry: exact (dense Cholesky of the curvature), EK-FAC (Kronecker eigenbasis per layer with refitted
+ * eigenvalues), LiSSA (the paper's stochastic baseline). Each declares the head capabilities it needs; a new solver is
+ * one file with a SolverKind and one line in SOLVERS.
+ */
+import { type Head, type HeadData, missingCapabilities } from '../model/head';
+import { UsageError } from '../types';
+import { ekfacSolverKind } from './ekfac';
+import { exactSolverKind } from './exact';
+import { lissaSolverKind } from './lissa';
+import type { InfluenceSolver, SolverKind, SolverOptions } from './solver';
 
-export const SOLVER_NAMES = ['exact', 'ekfac', 'lissa'] as const;
-export type SolverName = (typeof SOLVER_NAMES)[number];
+export const SOLVERS = {
+  exact: exactSolverKind,
+  ekfac: ekfacSolverKind,
+  lissa: lissaSolverKind,
+} as const satisfies Record<string, SolverKind>;
 
-/** Inverse-Hessian operations at the trained optimum. */
-export interface InfluenceSolver {
-  readonly name: SolverName;
-  /** H^-1 v. */
-  solve(v: Float64Array): Float64Array;
-  /** g^T H^-1 g for a per-row gradient g = r (x) x~ (r: C residuals, xt: augmented input). */
-  quadForm(g: Float64Array, r: Float64Array, xt: Float64Array): number;
+export type SolverName = keyof typeof SOLVERS;
+export const SOLVER_NAMES = Object.keys(SOLVERS) as SolverName[];
+
+/**
+ * Above this many parameters the default solver switches from the dense factorization to EK-FAC. The exact
+ * solver holds one p x p matrix (8 p^2 bytes: 490 MB at the 784-column, 10-class head's 7,850) and factors it in
+ * p^3 / 6 multiply-adds (about 10-20 s at 7,850 on two cores); at twice that p it needs 2 GB and 8 times the time.
+ */
+export const EXACT_PARAM_LIMIT = 8000;
+/**
+ * With the row count known, exact is the default only while building the dense curvature, about 5/8 n p^2
+ * multiply-adds, stays affordable (5,000 x 7,850^2 = 3.1e11, 100,000 x 1,515^2 = 2.3e11: tens of seconds each).
+ */
+export const EXACT_WORK_LIMIT = 4e11;
+
+/** exact while the dense curvature is affordable, else EK-FAC, else LiSSA: the first the head can serve. */
+export function defaultSolver(head: Pick<Head, 'size' | 'capabilities'>, rows?: number): SolverName {
+  const affordable =
+    head.size <= EXACT_PARAM_LIMIT &&
+    (rows === undefined || rows * head.size * head.size <= EXACT_WORK_LIMIT);
+  if (affordable && !missingCapabilities(head, SOLVERS.exact.requires).length) return 'exact';
+  if (!missingCapabilities(head, SOLVERS.ekfac.requires).length) return 'ekfac';
+  return 'lissa';
 }
 
-/** Above this many parameters the default solver switches from the dense factorization to EK-FAC. */
-export const EXACT_PARAM_LIMIT = 3000;
+// --- what a fit will cost, told (or refused) before any work ---
 
-export function defaultSolver(head: Pick<LinearHead, 'classes' | 'dim'>): SolverName {
-  return paramCount(head) <= EXACT_PARAM_LIMIT ? 'exact' : 'ekfac';
-}
+/** Multiply-adds per CPU second the estimates assume, in matrix products and in plain loops (measured on 2 cores). */
+const PRODUCT_RATE = 1e10;
+const LOOP_RATE = 4e8;
+/** Curvature products a Newton-CG training takes, about (measured: 217 for 100k x 15 classes, 301 for 20k x 1,000). */
+const TRAINING_PRODUCTS = 300;
+/** A fit estimated above this is refused, not started: it would run for an hour or more. */
+export const REFUSE_SECONDS = 3600;
+/** A fit estimated above this gets a warning with the estimate before it starts. */
+export const WARN_SECONDS = 120;
 
-/** Dense Cholesky of the exact Hessian; g^T H^-1 g = |L^-1 g|^2. Setup O(n p^2 + p^3/3), O(p^2) per row. */
-export function exactSolver(head: LinearHead, data: HeadData): InfluenceSolver {
-  const P = paramCount(head);
-  const L = cholesky(denseHessian(head, data), P);
-  return {
-    name: 'exact',
-    solve: (v) => cholSolve(L, P, v),
-    quadForm: (g) => {
-      const y = forwardSolve(L, P, g);
-      return dot(y, y);
-    },
-  };
+export interface FitEstimate {
+  /** Rough seconds per stage, and their sum. */
+  seconds: { training: number; factors: number; scoring: number; total: number };
+  /** Largest arrays the solver and training hold at once, in bytes. */
+  bytes: number;
 }
 
 /**
- * EK-FAC (George et al. 2018; Grosse et al. 2023): the Kronecker eigenbasis Q_A (x) Q_S of E[A_i] (x) E[x~x~^T],
- * with eigenvalues re-fitted to the exact diagonal of the Hessian in that basis,
- * lambda_kl = (1/n) sum_i (q_k^T A_i q_k) (s_l^T x~_i)^2 + l2. Per row O(C^2 + D^2) instead of O(C^2 D^2).
+ * Order-of-magnitude cost of training a head (Newton-CG) on n rows, building `solver` and scoring every row, from the
+ * layer shapes alone. Meant for "this will take an hour" decisions, not for progress bars.
  */
-export function ekfacSolver(head: LinearHead, data: HeadData): InfluenceSolver {
-  const { classes: C, dim: D, theta, l2 } = head;
-  const D1 = D + 1;
-  const A = new Float64Array(C * C);
-  const S = new Float64Array(D1 * D1);
-  const p = new Float64Array(C);
-  const xt = new Float64Array(D1);
-  xt[D] = 1;
-  for (let i = 0; i < data.n; i++) {
-    probabilities(theta, C, D, data.X, i * D, p);
-    for (let c = 0; c < C; c++)
-      for (let c2 = 0; c2 < C; c2++) A[c * C + c2] += (c === c2 ? p[c] : 0) - p[c] * p[c2];
-    for (let j = 0; j < D; j++) xt[j] = data.X[i * D + j];
-    for (let j = 0; j < D1; j++) for (let k = 0; k < D1; k++) S[j * D1 + k] += xt[j] * xt[k];
-  }
-  const QA = symmetricEigen(A, C).vectors;
-  const QS = symmetricEigen(S, D1).vectors;
-  const lambda = new Float64Array(C * D1);
-  const qa = new Float64Array(C);
-  const sx = new Float64Array(D1);
-  for (let i = 0; i < data.n; i++) {
-    probabilities(theta, C, D, data.X, i * D, p);
-    for (let j = 0; j < D; j++) xt[j] = data.X[i * D + j];
-    for (let k = 0; k < C; k++) {
-      let m1 = 0;
-      let m2 = 0;
-      for (let c = 0; c < C; c++) {
-        const q = QA[c * C + k];
-        m1 += p[c] * q * q;
-        m2 += p[c] * q;
-      }
-      qa[k] = m1 - m2 * m2;
+export function estimateFit(
+  head: Pick<Head, 'layers' | 'size' | 'classes'>,
+  n: number,
+  solver: SolverName,
+): FitEstimate {
+  const P = head.size;
+  const C = head.classes;
+  const layerWork = head.layers.reduce((a, l) => a + l.out * l.in, 0);
+  const training =
+    (TRAINING_PRODUCTS * (2 * n * layerWork)) / PRODUCT_RATE + (TRAINING_PRODUCTS * 6 * n * C) / LOOP_RATE;
+  let factors = 0;
+  let scoring = 0;
+  let bytes = 8 * 2 * n * C; // probabilities kept during training, and a copy
+  if (solver === 'exact') {
+    factors = ((5 / 8) * n * P * P + (P * P * P) / 6 + (n >= 2 * P ? (P * P * P) / 3 : 0)) / PRODUCT_RATE;
+    scoring = (n * P * P) / 2 / PRODUCT_RATE;
+    bytes += 8 * P * P + 8 * 1024 * P;
+  } else if (solver === 'ekfac') {
+    for (const { out: O, in: I } of head.layers) {
+      // Eigendecompositions: 4/3 m^3 each, half of it matrix-vector loops; refit: 2 n O^2 + n O I + n I^2.
+      factors += ((2 / 3) * (O ** 3 + I ** 3)) / LOOP_RATE + ((2 / 3) * (O ** 3 + I ** 3)) / PRODUCT_RATE;
+      factors += (3 * n * O * O + n * O * I + 2 * n * I * I) / PRODUCT_RATE;
+      scoring += (n * (O * O + I * I + O * I)) / PRODUCT_RATE;
+      bytes += 8 * 5 * (O * O + I * I);
     }
-    projectColumns(QS, D1, xt, sx);
-    for (let k = 0; k < C; k++) for (let l = 0; l < D1; l++) lambda[k * D1 + l] += qa[k] * sx[l] * sx[l];
+  } else {
+    // LiSSA: 1000 stochastic row products of O(p) each, per scored row.
+    scoring = (n * 1000 * 4 * P) / LOOP_RATE;
   }
-  for (let k = 0; k < lambda.length; k++) lambda[k] = lambda[k] / data.n + l2;
-
-  return {
-    name: 'ekfac',
-    solve(v) {
-      // M = QA^T V QS, divide, back: QA M QS^T.
-      const T1 = new Float64Array(C * D1);
-      for (let k = 0; k < C; k++)
-        for (let c = 0; c < C; c++) {
-          const q = QA[c * C + k];
-          for (let j = 0; j < D1; j++) T1[k * D1 + j] += q * v[c * D1 + j];
-        }
-      const M = new Float64Array(C * D1);
-      for (let k = 0; k < C; k++) {
-        projectColumns(QS, D1, T1.subarray(k * D1, (k + 1) * D1), sx);
-        for (let l = 0; l < D1; l++) M[k * D1 + l] = sx[l] / lambda[k * D1 + l];
-      }
-      const out = new Float64Array(C * D1);
-      for (let c = 0; c < C; c++)
-        for (let k = 0; k < C; k++) {
-          const q = QA[c * C + k];
-          for (let l = 0; l < D1; l++) {
-            const m = q * M[k * D1 + l];
-            for (let j = 0; j < D1; j++) out[c * D1 + j] += m * QS[j * D1 + l];
-          }
-        }
-      return out;
-    },
-    quadForm(_g, r, x) {
-      projectColumns(QS, D1, x, sx);
-      let total = 0;
-      for (let k = 0; k < C; k++) {
-        let a = 0;
-        for (let c = 0; c < C; c++) a += QA[c * C + k] * r[c];
-        for (let l = 0; l < D1; l++) total += (a * sx[l]) ** 2 / lambda[k * D1 + l];
-      }
-      return total;
-    },
-  };
+  return { seconds: { training, factors, scoring, total: training + factors + scoring }, bytes };
 }
 
-/** out_l = sum_j Q[j, l] x_j: coordinates of x in the eigenbasis held as columns of Q. */
-function projectColumns(Q: Float64Array, n: number, x: ArrayLike<number>, out: Float64Array): void {
-  out.fill(0);
-  for (let j = 0; j < n; j++) {
-    const xj = x[j];
-    if (xj === 0) continue;
-    const row = j * n;
-    for (let l = 0; l < n; l++) out[l] += Q[row + l] * xj;
-  }
-}
-
-export interface LissaOptions {
-  damping?: number;
-  scale?: number;
-  steps?: number;
-  seed?: number;
+function minutes(s: number): string {
+  return s < 90
+    ? `${Math.round(s)} s`
+    : s < 5400
+      ? `${Math.round(s / 60)} min`
+      : `${(s / 3600).toFixed(1)} h`;
 }
 
 /**
- * LiSSA with the paper's settings (damping 5e-3, scale 1e4, 1000 steps of batch-1 stochastic HVPs): the baseline
- * users compare against. Its fixed point is (H + damping * scale * I)^-1 v = (H + 50 I)^-1 v, not H^-1 v.
+ * Before a fit: a refusal (thrown UsageError) when the estimate runs past REFUSE_SECONDS or memoryBytes, else a
+ * warning with the estimate when it runs past WARN_SECONDS (returned, for the caller to say before starting).
+ * Both name what to change; with many classes the cost grows with the classes squared (EK-FAC's class factor, its
+ * eigendecomposition, each row's projection onto it), so grouping rare classes is the first suggestion.
  */
-export function lissaSolver(head: LinearHead, data: HeadData, opts: LissaOptions = {}): InfluenceSolver {
-  const damping = opts.damping ?? 5e-3;
-  const scale = opts.scale ?? 1e4;
-  const steps = opts.steps ?? 1000;
-  const { classes: C, dim: D, theta, l2 } = head;
-  const rand = seededRandom(opts.seed ?? 0);
-  const p = new Float64Array(C);
-  const u = new Float64Array(C);
-  const solve = (v: Float64Array) => {
-    let h = Float64Array.from(v);
-    for (let s = 0; s < steps; s++) {
-      const i = Math.floor(rand() * data.n);
-      const Hh = new Float64Array(h.length);
-      rowHvpInto(theta, C, D, data.X, i * D, h, p, u, Hh, 1);
-      const next = new Float64Array(h.length);
-      for (let k = 0; k < h.length; k++) next[k] = v[k] + (1 - damping) * h[k] - (Hh[k] + l2 * h[k]) / scale;
-      h = next;
-    }
-    for (let k = 0; k < h.length; k++) h[k] /= scale;
-    return h;
-  };
-  return { name: 'lissa', solve, quadForm: (g) => dot(g, solve(g)) };
+export function checkFitCost(
+  head: Pick<Head, 'layers' | 'size' | 'classes' | 'dim'>,
+  n: number,
+  solver: SolverName,
+  memoryBytes = 16 * 2 ** 30,
+): string | undefined {
+  const est = estimateFit(head, n, solver);
+  const s = est.seconds;
+  const what = `${n} rows, ${head.classes} classes, ${head.dim} features, ${head.size} parameters, solver ${solver}`;
+  const parts = `training ~${minutes(s.training)}, ${solver} setup ~${minutes(s.factors)}, scoring ~${minutes(s.scoring)}`;
+  const advice = [
+    head.classes > 100 && n / head.classes < 20
+      ? `only ${(n / head.classes).toFixed(1)} rows per class: group rare classes into one (e.g. keep the 100 most frequent labels and relabel the rest 'other')`
+      : head.classes > 100
+        ? 'group rare classes into one, or score a subset of the classes'
+        : undefined,
+    solver !== 'ekfac' && head.size > EXACT_PARAM_LIMIT ? '--solver ekfac' : undefined,
+    'fewer features (a smaller embedding, fewer numeric columns)',
+  ].filter(Boolean);
+  if (s.total > REFUSE_SECONDS || est.bytes > memoryBytes)
+    throw new UsageError(
+      `refusing to fit ${what}: estimated ~${minutes(s.total)} of CPU time (${parts}) and ${(est.bytes / 2 ** 30).toFixed(1)} GB; ${advice.join('; or ')}`,
+    );
+  if (s.total > WARN_SECONDS)
+    return `${what}: estimated ~${minutes(s.total)} of CPU time (${parts}), longer on a busy machine; to go faster: ${advice.join('; or ')}`;
+  return undefined;
 }
 
-export function makeSolver(name: SolverName, head: LinearHead, data: HeadData, seed = 0): InfluenceSolver {
-  switch (name) {
-    case 'exact':
-      return exactSolver(head, data);
-    case 'ekfac':
-      return ekfacSolver(head, data);
-    case 'lissa':
-      return lissaSolver(head, data, { seed });
-  }
+/** Checks that the head can serve the solver (a usage error naming both otherwise), before any work. */
+export function checkSolver(name: SolverName, head: Pick<Head, 'kind' | 'capabilities'>): void {
+  const missing = missingCapabilities(head, SOLVERS[name].requires);
+  if (missing.length)
+    throw new UsageError(
+      `the ${name} solver needs ${missing.join(' and ')}, which the ${head.kind} head does not offer`,
+      {
+        option: 'solver',
+      },
+    );
+}
+
+export function buildSolver(
+  name: SolverName,
+  head: Head,
+  data: HeadData,
+  options: SolverOptions = {},
+): InfluenceSolver {
+  checkSolver(name, head);
+  return SOLVERS[name].build(head, data, options);
 }

@@ -139,15 +139,16 @@ export class OnnxEncoder {
   }
 
   /**
-   * Encodes sequences; returns per sequence its (length x D) float32 output, padding dropped, or only the rows at
-   * `keep[i]` (ascending positions) when given.
+   * Runs the sequences in planned batches and hands each one's output to `visit` while the batch's tensor is alive:
+   * `data` is the [B, L, D] output, sequence i's positions start at row `base` (base + t is its position t). Returns
+   * the hidden size. Nothing is copied here: a caller that keeps values copies them (encode), one that only pools
+   * reads them in place.
    */
-  async encode(
+  async forEachOutput(
     seqs: readonly ArrayLike<number>[],
+    visit: (i: number, data: Float32Array, base: number, D: number) => void,
     signal?: AbortSignal,
-    keep?: readonly ArrayLike<number>[],
-  ): Promise<{ out: Float32Array[]; dim: number }> {
-    const out: Float32Array[] = new Array<Float32Array>(seqs.length);
+  ): Promise<number> {
     let dim = this.declaredDim() ?? 0;
     for (const batch of this.plan(seqs.map((s) => s.length))) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
@@ -157,20 +158,46 @@ export class OnnxEncoder {
       const D = Number(t.dims[2]);
       dim = D;
       const data = t.data as Float32Array;
-      batch.forEach((i, b) => {
-        const n = seqs[i].length;
-        out[i] = keep ? gatherRows(data, b * L, keep[i], D) : data.slice(b * L * D, (b * L + n) * D);
-        this.stats.tokens += n;
-      });
+      for (let b = 0; b < batch.length; b++) {
+        visit(batch[b], data, b * L, D);
+        this.stats.tokens += seqs[batch[b]].length;
+      }
       this.stats.paddedTokens += batch.length * L;
       this.stats.rows += batch.length;
     }
+    return dim;
+  }
+
+  /**
+   * Encodes sequences; returns per sequence its (length x D) float32 output, padding dropped, or only the rows at
+   * `keep[i]` (ascending positions) when given.
+   */
+  async encode(
+    seqs: readonly ArrayLike<number>[],
+    signal?: AbortSignal,
+    keep?: readonly ArrayLike<number>[],
+  ): Promise<{ out: Float32Array[]; dim: number }> {
+    const out: Float32Array[] = new Array<Float32Array>(seqs.length);
+    const dim = await this.forEachOutput(
+      seqs,
+      (i, data, base, D) => {
+        out[i] = keep
+          ? gatherRows(data, base, keep[i], D)
+          : data.slice(base * D, (base + seqs[i].length) * D);
+      },
+      signal,
+    );
     return { out, dim };
   }
 }
 
 /** Rows base + pos[t] (t = 0..) of a row-major (rows x D) array, copied; one copy when the positions are contiguous. */
-function gatherRows(data: Float32Array, base: number, pos: ArrayLike<number>, D: number): Float32Array {
+export function gatherRows(
+  data: Float32Array,
+  base: number,
+  pos: ArrayLike<number>,
+  D: number,
+): Float32Array {
   const T = pos.length;
   if (T === 0) return new Float32Array(0);
   if (pos[T - 1] - pos[0] === T - 1) return data.slice((base + pos[0]) * D, (base + pos[T - 1] + 1) * D);

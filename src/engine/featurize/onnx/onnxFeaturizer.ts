@@ -9,15 +9,26 @@
  * Special tokens ([CLS], [SEP]) have no characters: they are run through the encoder (they shape the others'
  * context) but are neither pooled nor attributed, so the attributions of the visible pieces add up to the target.
  * Rows longer than the max length are truncated; the cut-off text is reported (TokenFeatures.truncated).
+ *
+ * Two paths: pool() gives every row's mean of E for the head, pooled in place from the encoder's output with no
+ * per-token objects (the lean path, for all rows); featurize() gives the token vectors with their SourceTokens and
+ * raw-file ranges (only for rows that get attributions or are explained). Both fill and read the same cache.
  */
 import { dirname, join } from 'node:path';
-import type { DatasetRow, SourceToken } from '../../types';
+import type { DatasetRow, SourceRange, SourceToken } from '../../types';
 import { UsageError } from '../../types';
-import type { FeaturizeOptions, Featurizer, FeaturizerReport, TokenFeatures } from '../featurizer';
+import type {
+  FeaturizeOptions,
+  FieldPoolingFeaturizer,
+  FeaturizerReport,
+  PoolOptions,
+  PooledBatch,
+  TokenFeatures,
+} from '../featurizer';
 import { FeatureCache, defaultCacheDir, modelKey, rowKey } from './cache';
-import { OnnxEncoder } from './encoder';
+import { OnnxEncoder, gatherRows } from './encoder';
 import { chooseOutput, configMaxPositions, readExportDir, type ExportDir } from './exportDir';
-import { type RowText, rowText, spanRange, tailRanges } from './rowText';
+import { type RowText, partAt, rowText, spanRange, tailRanges } from './rowText';
 import { type BackendChoice, createSession, loadOnnxRuntime } from './runtime';
 import { type Encoding, type OnnxTokenizer, loadTokenizer } from './tokenizer';
 
@@ -53,8 +64,10 @@ export interface RowEncoding {
 
 const FALLBACK_MAX_LENGTH = 512;
 
-export class OnnxFeaturizer implements Featurizer {
+export class OnnxFeaturizer implements FieldPoolingFeaturizer {
+  readonly poolsFrom = 'fields' as const;
   readonly pooling = 'mean' as const;
+  readonly tokenLevel = true;
   readonly name: string;
   private readonly counters = {
     sessionRuns: 0,
@@ -164,14 +177,12 @@ export class OnnxFeaturizer implements Featurizer {
   private mapEncoding(row: DatasetRow, rt: RowText, key: string, enc: Encoding): RowEncoding {
     const ids = Int32Array.from(enc.ids);
     const maskedIds = Int32Array.from(this.tokenizer.maskIds(enc));
-    const content: number[] = [];
+    const content = contentOf(rt, enc);
     const tokens: SourceToken[] = [];
     const words = new Map<string, number>();
-    for (let i = 0; i < enc.ids.length; i++) {
-      const off = enc.offsets[i];
-      if (!off) continue; // a special token: no characters, no attribution
-      const mapped = spanRange(row, rt, off[0], off[1]);
-      if (!mapped) continue;
+    for (const i of content) {
+      const off = enc.offsets[i]!;
+      const mapped = spanRange(row, rt, off[0], off[1])!;
       const wr = enc.wordRanges[i] ?? off;
       const wordKey = `${wr[0]}:${wr[1]}`;
       let word = words.get(wordKey);
@@ -179,7 +190,6 @@ export class OnnxFeaturizer implements Featurizer {
         word = words.size;
         words.set(wordKey, word);
       }
-      content.push(i);
       tokens.push({
         text: rt.text.slice(off[0], off[1]),
         field: mapped.field,
@@ -189,19 +199,61 @@ export class OnnxFeaturizer implements Featurizer {
         word,
       });
     }
-    const truncated =
-      enc.truncatedAt !== null && enc.truncatedAt !== undefined && enc.truncatedAt < rt.text.length
-        ? tailRanges(row, rt, enc.truncatedAt)
-        : undefined;
-    return {
-      key,
-      encoding: enc,
-      ids,
-      maskedIds,
-      content: Int32Array.from(content),
-      tokens,
-      truncated: truncated?.length ? truncated : undefined,
-    };
+    return { key, encoding: enc, ids, maskedIds, content, tokens, truncated: truncatedRanges(row, rt, enc) };
+  }
+
+  /**
+   * The head's input: every row's mean of E over its content tokens, read straight from the encoder's output (or
+   * from the cache), with no SourceToken objects, raw-file ranges or per-row token matrices; ranges only for the
+   * truncated rows. The same values as the mean of featurize()'s E, to the bit.
+   */
+  async pool(rows: readonly DatasetRow[], options: PoolOptions = {}): Promise<PooledBatch> {
+    const D = this.dim;
+    const X = new Float64Array(rows.length * D);
+    const truncated = new Map<number, SourceRange[]>();
+    const todo: Array<{ i: number; key: string; enc: Encoding; ids: Int32Array; content: Int32Array }> = [];
+    rows.forEach((row, i) => {
+      const rt = rowText(row);
+      const key = this.cache ? rowKey(rt.text) : '';
+      const hit = this.cache?.get(key, 'e', undefined, D);
+      if (hit) {
+        const stored = decodeEncoding(hit.extra);
+        if (stored && contentOf(rt, stored).length === hit.T) {
+          meanRowsInto(X, i * D, hit.data, 0, null, hit.T, D);
+          const cut = truncatedRanges(row, rt, stored);
+          if (cut) truncated.set(i, cut);
+          return;
+        }
+        this.cache!.reject();
+      }
+      const enc = this.tokenizer.encode(rt.text, this.maxLength);
+      const cut = truncatedRanges(row, rt, enc);
+      if (cut) truncated.set(i, cut);
+      const content = contentOf(rt, enc);
+      // Nothing to encode (an empty text): the zero vector; the tokenization is stored, as featurize() does.
+      if (content.length === 0) this.cache?.put(key, 'e', 0, D, new Float32Array(0), encodeEncoding(enc));
+      else todo.push({ i, key, enc, ids: Int32Array.from(enc.ids), content });
+    });
+    if (todo.length) {
+      const runsBefore = this.encoder.stats.runs;
+      const dim = await this.encoder.forEachOutput(
+        todo.map((r) => r.ids),
+        (k, data, base, dimOut) => {
+          if (dimOut !== D) return; // reported below
+          const r = todo[k];
+          const T = r.content.length;
+          meanRowsInto(X, r.i * D, data, base, r.content, T, D);
+          this.cache?.put(r.key, 'e', T, D, gatherRows(data, base, r.content, D), encodeEncoding(r.enc));
+        },
+        options.signal,
+      );
+      if (dim !== D)
+        throw new Error(`the ONNX output ${this.output} has ${dim} values per token, expected ${D}`);
+      this.counters.sessionRuns += this.encoder.stats.runs - runsBefore;
+      this.counters.rowsEncoded += todo.length;
+    }
+    this.syncCacheCounters();
+    return { X, ...(truncated.size ? { truncated } : {}) };
   }
 
   async featurize(rows: readonly DatasetRow[], options: FeaturizeOptions = {}): Promise<TokenFeatures[]> {
@@ -328,6 +380,49 @@ function configDim(config: Record<string, unknown>): number | undefined {
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
   }
   return undefined;
+}
+
+/**
+ * Positions in the encoding of the row's own tokens (pooled and attributed): those with characters, starting in a
+ * field (special tokens, and a byte-level piece of the field separator, are run but not the row's).
+ */
+function contentOf(rt: RowText, enc: Encoding): Int32Array {
+  const out = new Int32Array(enc.ids.length);
+  let n = 0;
+  for (let i = 0; i < enc.ids.length; i++) {
+    const off = enc.offsets[i];
+    if (off && partAt(rt, off[0]) >= 0) out[n++] = i;
+  }
+  return out.subarray(0, n);
+}
+
+/** The raw-file ranges of the text truncation cut off, or undefined when nothing (visible) was cut. */
+function truncatedRanges(row: DatasetRow, rt: RowText, enc: Encoding): SourceRange[] | undefined {
+  if (enc.truncatedAt === null || enc.truncatedAt === undefined || enc.truncatedAt >= rt.text.length)
+    return undefined;
+  const ranges = tailRanges(row, rt, enc.truncatedAt);
+  return ranges.length ? ranges : undefined;
+}
+
+/**
+ * out[at..at+D) = the mean of T rows of a row-major float32 array: rows base + pos[t] (base + t when pos is null).
+ * The arithmetic of poolTokens (tokenVectors.ts) on featurize()'s E, in the same order, so pool() equals it exactly.
+ */
+function meanRowsInto(
+  out: Float64Array,
+  at: number,
+  data: Float32Array,
+  base: number,
+  pos: Int32Array | null,
+  T: number,
+  D: number,
+): void {
+  if (T === 0) return;
+  const w = 1 / T;
+  for (let t = 0; t < T; t++) {
+    const o = (base + (pos ? pos[t] : t)) * D;
+    for (let l = 0; l < D; l++) out[at + l] += w * data[o + l];
+  }
 }
 
 /** Version of the stored tokenization (part of the cache key: a tokenizer code change must not reuse old ones). */

@@ -25,6 +25,17 @@ export function rowText(row: DatasetRow): RowText {
 }
 
 /**
+ * The index in rt.parts of the field holding text offset `start` (an empty field at `start` counts), -1 when it is in
+ * no field (a separator). A token is the row's (mapped, pooled, attributed) exactly when its start is in a field.
+ */
+export function partAt(rt: RowText, start: number): number {
+  const parts = rt.parts;
+  for (let k = 0; k < parts.length; k++) if (parts[k].start <= start && start < parts[k].end) return k;
+  for (let k = 0; k < parts.length; k++) if (parts[k].start === start) return k;
+  return -1;
+}
+
+/**
  * The raw-file range of text[start, end): the field holding `start` (a span reaching past the field's end is cut
  * there); an empty span gives a zero-width range. Undefined when `start` is in no field (a separator).
  */
@@ -34,9 +45,9 @@ export function spanRange(
   start: number,
   end: number,
 ): { field: number; range: SourceRange } | undefined {
-  const p =
-    rt.parts.find((q) => q.start <= start && start < q.end) ?? rt.parts.find((q) => q.start === start);
-  if (!p) return undefined;
+  const k = partAt(rt, start);
+  if (k < 0) return undefined;
+  const p = rt.parts[k];
   const fv = row.fields[p.field];
   const ls = start - p.start;
   const le = Math.min(end, p.end) - p.start;

@@ -16,6 +16,8 @@ export interface SuiteReportHead {
   classes: string[];
   fields: { label: string; text: string[] };
   featurizer: string;
+  /** The head the experiments trained, e.g. "linear (202 parameters)". */
+  head?: string;
   test: TestSource;
   /** Wall-clock seconds per part. */
   seconds: Record<string, number>;
@@ -47,4 +49,29 @@ export interface MislabeledResult {
   /** The rows with the largest training loss, largest first (ties: file order). */
   top: MislabeledRow[];
   seconds: number;
+}
+
+/** One row of the retraining check (memorization.ts): Feldman & Zhang's estimate next to the influence scores. */
+export interface MemorizationRow {
+  index: number;
+  line: number;
+  id: string;
+  /** mem(z) = mean P(y|x) over retrainings that kept z - mean over those that left it out. */
+  estimate: number;
+  /** Standard error of the estimate (the two means' sampling errors combined). */
+  stderr: number;
+  score: number;
+  selfInfluence: number;
+  loss: number;
+}
+
+/** `memscore eval memorization --out`: exactly these fields. */
+export interface MemorizationResult {
+  retrainings: number;
+  subset: number;
+  /** Spearman correlation of each column with the estimate, over rows with an estimate. */
+  spearman: { score: number; selfInfluence: number; loss: number };
+  /** Share of the top 10% by estimate that are also in the top 10% by the column. */
+  topOverlap: { score: number; selfInfluence: number; loss: number };
+  rows: MemorizationRow[];
 }

@@ -1,8 +1,17 @@
 /** Messages between the memorization report webview and the extension host. Pure types, shared by both bundles. */
-import type { ReportData } from './types';
+import type { ReportData } from '../report/types';
 
 /** The figures the report draws, each savable as a PNG. */
-export const REPORT_CHARTS = ['removal', 'reduction', 'stability', 'typicality', 'noise'] as const;
+export const REPORT_CHARTS = [
+  'memorization',
+  'removal',
+  'reduction',
+  'stability',
+  'typicality',
+  'noise',
+  'reasons',
+  'groups',
+] as const;
 export type ReportChart = (typeof REPORT_CHARTS)[number];
 
 /** What "Save PNG" can save: one figure, or the whole report drawn as one image ('report'). */

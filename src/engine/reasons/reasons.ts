@@ -1,0 +1,323 @@
+/**
+ * Why a row is memorized: a fixed vocabulary of reasons, each with evidence a user can check. The rules and their
+ * thresholds are documented in README-rules.md (the README's section is a copy); keep the two in step.
+ *
+ * Geometry: everything in feature space is cosine, on the head's input (pooled, standardized features), as in
+ * neighbours.ts. A row can have several reasons; rows are 0-based `index` plus the 1-based `line` of the raw file.
+ */
+import {
+  type ConflictEvidence,
+  type DuplicateEvidence,
+  type MislabeledEvidence,
+  REASON_KINDS,
+  type RareEvidence,
+  type Reason,
+  type ReasonKind,
+  type RowRef,
+  type TemplatedEvidence,
+} from '../../protocol/reasons';
+import type { Neighbours } from './neighbours';
+import { unitRows } from './neighbours';
+import type { TextDuplicates } from './textDuplicates';
+
+export { REASON_KINDS };
+export type {
+  ConflictEvidence,
+  DuplicateEvidence,
+  MislabeledEvidence,
+  RareEvidence,
+  Reason,
+  ReasonKind,
+  RowRef,
+  TemplatedEvidence,
+};
+
+export interface ReasonRules {
+  /** Rows listed in an evidence list (the counts are complete). */
+  listed: number;
+  /** templated: neighbour similarity threshold and the least number of such same-label neighbours. */
+  templatedSimilarity: number;
+  templatedMin: number;
+  /** rare: within-class percentile and ratio to the class median the distance must both reach. */
+  rarePercentile: number;
+  rareRatio: number;
+  /** rare: classes smaller than this get no rare rows (a percentile of a handful of rows says little). */
+  rareMinClassRows: number;
+}
+
+export const DEFAULT_RULES: ReasonRules = {
+  listed: 10,
+  templatedSimilarity: 0.95,
+  templatedMin: 5,
+  rarePercentile: 90,
+  rareRatio: 1.25,
+  rareMinClassRows: 20,
+};
+
+export interface ReasonInput {
+  classes: readonly string[];
+  /** Class index of each row's label. */
+  y: ArrayLike<number>;
+  /** The head's predicted class (argmax) of each row. */
+  pred: ArrayLike<number>;
+  /** 1-based raw-file line of each row. */
+  lines: ArrayLike<number>;
+  /** The head's input (n x dim, pooled and standardized), for `rare`. */
+  X: ArrayLike<number>;
+  dim: number;
+  neighbours: Neighbours;
+  /** Text duplicates (absent for data without text: then no duplicate / conflict reasons). */
+  duplicates?: TextDuplicates;
+  /** Each row's self-influence with its own label (else asked from selfInfluenceWithLabel). */
+  selfInfluence?: ArrayLike<number>;
+  /** Self-influence of a row if its label were `classIndex` (same fitted head and solver). */
+  selfInfluenceWithLabel?: (row: number, classIndex: number) => number;
+}
+
+export interface ReasonsResult {
+  /** Per row, its reasons in REASON_KINDS order (empty when none applies). */
+  rows: Reason[][];
+  /** Rows with each reason. */
+  counts: Record<ReasonKind, number>;
+  /** Rows with at least one reason. */
+  withAnyReason: number;
+  rules: ReasonRules;
+}
+
+/** The reasons of every row. */
+export function explainReasons(input: ReasonInput, rules: Partial<ReasonRules> = {}): ReasonsResult {
+  const R = { ...DEFAULT_RULES, ...rules };
+  const n = input.neighbours.n;
+  if (input.y.length !== n || input.pred.length !== n || input.lines.length !== n)
+    throw new Error(`reasons: y, pred and lines must have one entry per row (${n})`);
+  const rows: Reason[][] = Array.from({ length: n }, () => []);
+  const dup = input.duplicates ? duplicateReasons(input, input.duplicates, R) : undefined;
+  const rare = rareEvidence(input, R);
+  for (let i = 0; i < n; i++) {
+    const out = rows[i];
+    if (dup?.duplicate[i]) out.push({ kind: 'duplicate', evidence: dup.duplicate[i]! });
+    if (dup?.conflict[i]) out.push({ kind: 'conflict', evidence: dup.conflict[i]! });
+    const m = mislabeledEvidence(input, i);
+    if (m) out.push({ kind: 'mislabeled', evidence: m });
+    if (rare[i]) out.push({ kind: 'rare', evidence: rare[i]! });
+    const t = templatedEvidence(input, i, R);
+    if (t) out.push({ kind: 'templated', evidence: t });
+  }
+  const counts = Object.fromEntries(REASON_KINDS.map((k) => [k, 0])) as Record<ReasonKind, number>;
+  let withAnyReason = 0;
+  for (const r of rows) {
+    for (const x of r) counts[x.kind]++;
+    if (r.length) withAnyReason++;
+  }
+  return { rows, counts, withAnyReason, rules: R };
+}
+
+/** duplicate / conflict from the exact groups and near links, counted through per-group label histograms. */
+function duplicateReasons(
+  input: ReasonInput,
+  d: TextDuplicates,
+  R: ReasonRules,
+): { duplicate: (DuplicateEvidence | undefined)[]; conflict: (ConflictEvidence | undefined)[] } {
+  const n = d.n;
+  const C = input.classes.length;
+  const { y, lines, classes } = input;
+  const m = d.members.length;
+  const hist = new Int32Array(m * C);
+  for (let g = 0; g < m; g++) for (const i of d.members[g]) hist[g * C + y[i]]++;
+  const duplicate: (DuplicateEvidence | undefined)[] = new Array(n);
+  const conflict: (ConflictEvidence | undefined)[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = d.group[i];
+    if (g < 0) continue;
+    const own = y[i];
+    const exactSame = hist[g * C + own] - 1;
+    const exactAll = d.members[g].length - 1;
+    let nearSame = 0;
+    let nearAll = 0;
+    for (let t = d.linkOffsets[g]; t < d.linkOffsets[g + 1]; t++) {
+      nearSame += hist[d.linkGroup[t] * C + own];
+      nearAll += d.members[d.linkGroup[t]].length;
+    }
+    if (exactSame + nearSame > 0) {
+      const listedRows: DuplicateEvidence['rows'] = [];
+      const sameIn = (h: number) => hist[h * C + own] - (h === g ? 1 : 0);
+      walkDuplicates(d, i, R.listed, sameIn, (j, exact, jaccard) => {
+        if (y[j] !== own) return false;
+        listedRows.push({ index: j, line: lines[j], exact, jaccard });
+        return true;
+      });
+      duplicate[i] = { count: exactSame + nearSame, exact: exactSame, near: nearSame, rows: listedRows };
+    }
+    const other = exactAll - exactSame + nearAll - nearSame;
+    if (other > 0) {
+      const labels: Record<string, number> = {};
+      for (let c = 0; c < C; c++) {
+        if (c === own) continue;
+        let k = hist[g * C + c];
+        for (let t = d.linkOffsets[g]; t < d.linkOffsets[g + 1]; t++) k += hist[d.linkGroup[t] * C + c];
+        if (k) labels[classes[c]] = k;
+      }
+      const listedRows: ConflictEvidence['rows'] = [];
+      const otherIn = (h: number) => d.members[h].length - hist[h * C + own];
+      walkDuplicates(d, i, R.listed, otherIn, (j, exact, jaccard) => {
+        if (y[j] === own) return false;
+        listedRows.push({ index: j, line: lines[j], label: classes[y[j]], exact, jaccard });
+        return true;
+      });
+      conflict[i] = { count: other, labels, rows: listedRows };
+    }
+  }
+  return { duplicate, conflict };
+}
+
+/**
+ * Visits row i's duplicates (exact first, then near by similarity) until `take` of them were accepted. `wanted(h)`
+ * is how many rows of group h (other than i) accept would take, so a big group of copies is walked only as far as
+ * its acceptable rows go.
+ */
+function walkDuplicates(
+  d: TextDuplicates,
+  i: number,
+  take: number,
+  wanted: (group: number) => number,
+  accept: (j: number, exact: boolean, jaccard: number) => boolean,
+): void {
+  const g = d.group[i];
+  let taken = 0;
+  const visit = (h: number, exact: boolean, jaccard: number) => {
+    let left = wanted(h);
+    for (const j of d.members[h]) {
+      if (taken >= take || left <= 0) return;
+      if (j !== i && accept(j, exact, jaccard)) {
+        taken++;
+        left--;
+      }
+    }
+  };
+  visit(g, true, 1);
+  for (let t = d.linkOffsets[g]; t < d.linkOffsets[g + 1] && taken < take; t++)
+    visit(d.linkGroup[t], false, d.linkJaccard[t]);
+}
+
+/** mislabeled: the head predicts c != y and c is strictly the most common label among the row's neighbours. */
+function mislabeledEvidence(input: ReasonInput, i: number): MislabeledEvidence | undefined {
+  const { y, pred, neighbours: nb, classes } = input;
+  const c = pred[i];
+  const own = y[i];
+  if (c === own) return undefined;
+  const votes = new Int32Array(classes.length);
+  let k = 0;
+  for (let j = 0; j < nb.k; j++) {
+    const t = nb.index[i * nb.k + j];
+    if (t < 0) continue;
+    votes[y[t]]++;
+    k++;
+  }
+  if (!k) return undefined;
+  for (let o = 0; o < classes.length; o++) if (o !== c && votes[o] >= votes[c]) return undefined;
+  const ev: MislabeledEvidence = {
+    predicted: classes[c],
+    k,
+    ownLabelShare: votes[own] / k,
+    predictedShare: votes[c] / k,
+  };
+  if (input.selfInfluenceWithLabel) {
+    const si = input.selfInfluence ? input.selfInfluence[i] : input.selfInfluenceWithLabel(i, own);
+    const siPred = input.selfInfluenceWithLabel(i, c);
+    ev.selfInfluence = si;
+    ev.selfInfluenceIfPredicted = siPred;
+    ev.selfInfluenceDrop = si > 0 ? (si - siPred) / si : 0;
+  }
+  return ev;
+}
+
+/**
+ * rare: a correctly predicted row whose cosine distance to its class centroid (the mean of the class's rows of X)
+ * is at least the rarePercentile-th percentile of its class and at least rareRatio times the class median.
+ */
+function rareEvidence(input: ReasonInput, R: ReasonRules): (RareEvidence | undefined)[] {
+  const { X, dim: D, y, pred, classes } = input;
+  const n = y.length;
+  const C = classes.length;
+  if (X.length !== n * D) throw new Error(`reasons: X has ${X.length} values, expected ${n} x ${D}`);
+  const { distance, classRows } = centroidDistances(X, n, D, y, C);
+  const out: (RareEvidence | undefined)[] = new Array(n);
+  for (let c = 0; c < C; c++) {
+    const rowsOf = classRows[c];
+    const m = rowsOf.length;
+    if (m < R.rareMinClassRows) continue;
+    const sorted = Float64Array.from(rowsOf, (i) => distance[i]).sort();
+    const median = m % 2 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
+    for (const i of rowsOf) {
+      if (pred[i] !== y[i]) continue;
+      const dist = distance[i];
+      const percentile = (100 * lowerBound(sorted, dist)) / (m - 1);
+      const ratio = median > 0 ? dist / median : Infinity;
+      if (percentile >= R.rarePercentile && ratio >= R.rareRatio)
+        out[i] = { distance: dist, classMedian: median, ratio, percentile };
+    }
+  }
+  return out;
+}
+
+/** Each row's cosine distance to its class centroid (the mean of the class's rows of X), and the rows of each class. */
+export function centroidDistances(
+  X: ArrayLike<number>,
+  n: number,
+  D: number,
+  y: ArrayLike<number>,
+  C: number,
+): { distance: Float64Array; classRows: number[][] } {
+  const centroid = new Float64Array(C * D);
+  const classRows: number[][] = Array.from({ length: C }, () => []);
+  for (let i = 0; i < n; i++) {
+    classRows[y[i]].push(i);
+    for (let d = 0; d < D; d++) centroid[y[i] * D + d] += X[i * D + d];
+  }
+  // Only directions matter: the class sums need no division by the class size.
+  const U = unitRows(X, n, D);
+  const unitCentroid = unitRows(centroid, C, D);
+  const distance = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let d = 0; d < D; d++) s += U[i * D + d] * unitCentroid[y[i] * D + d];
+    distance[i] = 1 - s;
+  }
+  return { distance, classRows };
+}
+
+/** Number of entries of the ascending array below v. */
+function lowerBound(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function isLinked(d: TextDuplicates, g: number, h: number): boolean {
+  for (let t = d.linkOffsets[g]; t < d.linkOffsets[g + 1]; t++) if (d.linkGroup[t] === h) return true;
+  return false;
+}
+
+/** templated: at least templatedMin neighbours with the row's label at similarity >= templatedSimilarity. */
+function templatedEvidence(input: ReasonInput, i: number, R: ReasonRules): TemplatedEvidence | undefined {
+  const { y, lines, neighbours: nb, duplicates: d } = input;
+  const g = d ? d.group[i] : -1;
+  const rows: TemplatedEvidence['rows'] = [];
+  let count = 0;
+  for (let j = 0; j < nb.k; j++) {
+    const t = nb.index[i * nb.k + j];
+    if (t < 0 || y[t] !== y[i] || !(nb.similarity[i * nb.k + j] >= R.templatedSimilarity)) continue;
+    // A text duplicate is reported as `duplicate`, not as a template.
+    if (d && g >= 0 && (d.group[t] === g || isLinked(d, g, d.group[t]))) continue;
+    count++;
+    if (rows.length < R.listed)
+      rows.push({ index: t, line: lines[t], similarity: nb.similarity[i * nb.k + j] });
+  }
+  if (count < R.templatedMin) return undefined;
+  return { count, k: nb.k, similarity: R.templatedSimilarity, rows };
+}
