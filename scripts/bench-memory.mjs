@@ -7,7 +7,8 @@
 // Figures are printed, never asserted; the machine is shared, so the load average is printed with them.
 //
 //   npm run compile && node --import tsx scripts/bench-memory.mjs [million] [large] [wide] [--no-stages] [--no-cli]
-// MEMSCORE_CLI=path runs another build end to end (e.g. a "before" copy); MEMSCORE_DATA is the shared data folder.
+// MEMSCORE_CLI=path runs another build end to end (e.g. a "before" copy); MEMSCORE_DATA is the shared data folder;
+// BENCH_UNTIL=pool stops the per-stage run after reading and pooling.
 import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -49,10 +50,12 @@ async function stages(file, args) {
   };
   step('start (modules loaded)');
   const prep = await prepare(file, opts);
+  const until = process.env.BENCH_UNTIL;
   step(
     'read + featurize + pool',
     `${prep.rows.length} rows x ${prep.featurizer.dim} (X ${mb(prep.data.X.byteLength)}); reading ${prep.seconds.reading.toFixed(2)} s, pooling ${prep.seconds.featurizing.toFixed(2)} s`,
   );
+  if (until === 'pool') return;
   const fitted = fit(prep, {});
   step('fit (train + curvature)', `${fitted.head.size} parameters, solver ${fitted.solverName}`);
   const scores = await scoreRows(fitted.head, prep.data, fitted.solver, {});

@@ -20,6 +20,9 @@ ${PIPELINE_USAGE}
 Scores every training row for memorization (Zheng & Jiang, ACL 2022): score = -grad P(y|x)^T H^-1 grad L(z).
 Exit codes: 0 ok, 1 usage error (a flag, an output path), 2 data error (an input file), 3 a bug (MEMSCORE_DEBUG=1 prints its stack).`;
 
+/** Warnings already printed while the job ran. */
+const told = new Set<string>();
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -57,7 +60,14 @@ async function main(argv: string[]): Promise<number> {
   const result = await scoreDataset(
     positional[0],
     { ...options, test: flags.get('test') as string | undefined },
-    { onProgress: (p) => progress.update(p) },
+    {
+      onProgress: (p) => progress.update(p),
+      // A long fit is said before it runs (and not again with the summary's warnings).
+      onWarning: (w) => {
+        told.add(w);
+        process.stderr.write(`memscore: warning: ${forTerminal(w)}\n`);
+      },
+    },
   );
   progress.done();
   if (out) writeRows(out, result);
@@ -145,7 +155,8 @@ function printReport({ rows, summary }: ScoreResult): void {
     );
   process.stdout.write(`${lines.map((l) => forTerminal(l)).join('\n')}\n`);
   // Every warning of the summary, on stderr: a switch made for the user must never be silent.
-  for (const w of s.warnings) process.stderr.write(`memscore: warning: ${forTerminal(w)}\n`);
+  for (const w of s.warnings)
+    if (!told.has(w)) process.stderr.write(`memscore: warning: ${forTerminal(w)}\n`);
 }
 
 main(process.argv.slice(2)).then(

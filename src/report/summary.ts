@@ -226,7 +226,7 @@ export function memorizationNote(m: MemorizationData): string {
  * flipped", and the share of the flipped rows among the top 10% by loss.
  */
 export const NOISE_FINDINGS = {
-  auroc: { loss: 0.984, oof: 0.983, selfInfluence: 0.969, score: 0.870 },
+  auroc: { loss: 0.984, oof: 0.983, selfInfluence: 0.969, score: 0.87 },
   lossTop10: 0.85,
 } as const;
 

@@ -27,7 +27,7 @@ import {
 import { inspectFields } from '../engine/data/readDataset';
 import { runExperimentSuite } from '../engine/experiments/suite';
 import { explainRows, runScoreJob } from '../engine/pipeline/scoreJob';
-import { BACKEND_SETTINGS, type BackendSetting, backendAvailability } from '../engine/backends';
+import { BACKEND_SETTINGS, type BackendSetting, backendAvailability, denseBackend } from '../engine/backends';
 import type { StageBackends } from '../protocol/results';
 import { MemorizationError } from '../engine/types';
 import { JobRegistry, Superseded } from './jobs';
@@ -36,7 +36,8 @@ import { FittedStates, RowTexts } from './state';
 import { type RequestKind, invalidParams } from '../protocol/validate';
 import { version } from '../../package.json';
 
-export const BACKEND = 'cpu (JavaScript, float64)';
+/** What runs the dense math here (onnxruntime's float64 products, or plain JavaScript where it cannot load). */
+export const BACKEND = `cpu (${denseBackend()})`;
 
 /** The extension's memorization.backend setting (auto | cpu | cuda), passed at spawn; a job's options override it. */
 const envBackend = process.env.MEMORIZATION_BACKEND;
@@ -120,7 +121,11 @@ async function asJob<T>(
 async function score(params: ScoreParams, token: CancellationToken): Promise<ScoreResponse> {
   return asJob('score', params.file, params.jobId, token, async (control) => {
     const options = withDefaults(params.options);
-    const state = await runScoreJob(params.file, options, control);
+    const state = await runScoreJob(params.file, options, {
+      ...control,
+      // A long fit is said in the progress notification before it runs.
+      onWarning: (message) => control.onProgress({ stage: 'training', done: 0, total: 1, message }),
+    });
     await fitted.keep(params.file, options, state);
     lastRun = state.result.summary.backends ?? lastRun;
     for (const note of state.result.summary.backendNotes ?? []) log(note);

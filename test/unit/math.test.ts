@@ -5,6 +5,7 @@ import {
   attributeRow,
   influenceAt,
   influenceDirection,
+  influenceDirections,
 } from '../../src/engine/attribution/integratedInfluence';
 import type { TokenFeatures } from '../../src/engine/featurize/featurizer';
 import { poolTokens } from '../../src/engine/featurize/tokenVectors';
@@ -478,6 +479,17 @@ test('exact self-influence of a batch (triangular solve and explicit inverse) eq
       record(`exact solveRows vs solve (n=${n})`, err);
       assert.ok(err < 1e-12);
     }
+    // The attribution directions of many rows (one blocked solve) equal one influenceDirection each.
+    const rows = [0, 3, 7, 11];
+    const hs = rows.map((i) => data.X.subarray(i * head.dim, (i + 1) * head.dim));
+    const ys = rows.map((i) => data.y[i]);
+    const many = influenceDirections(head, solver, hs, ys);
+    rows.forEach((_, k) => {
+      const one = influenceDirection(head, solver, hs[k], ys[k]);
+      const err = maxAbsDiff(many[k], one) / maxAbs(one);
+      record(`influenceDirections vs influenceDirection (n=${n})`, err);
+      assert.ok(err < 1e-12, `row ${rows[k]}: ${err}`);
+    });
   }
 });
 

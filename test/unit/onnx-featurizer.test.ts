@@ -38,6 +38,7 @@ import { optionsFromSettings } from '../../src/engine/pipeline/optionSources';
 import { poolAll } from '../../src/engine/pipeline/prepare';
 import { scoreDataset } from '../../src/engine/pipeline/scoreJob';
 import type { DatasetRow } from '../../src/engine/types';
+import { denseBackend } from '../../src/engine/backends';
 import { backendTooltip, shortBackend } from '../../src/extension/backendLabel';
 import { settingPath } from '../../src/extension/settingPath';
 import { InfoRequest, ScoreRequest } from '../../src/protocol/messages';
@@ -493,12 +494,12 @@ test('onnx: memscore score --featurizer onnx:DIR end to end; a second run encode
   const s = first.summary;
   assert.match(s.featurizer, /^onnx:.*tiny-bert \(output last_hidden_state, max length 64, 32-d\)$/);
   assert.match(s.backends.featurizing, /^onnxruntime-node [\d.]+ cpu/);
-  assert.equal(s.backends.training, 'js-float64');
-  assert.equal(s.backends.hessian, 'js-float64');
-  assert.equal(s.backends.scoring, 'js-float64');
+  assert.equal(s.backends.training, denseBackend());
+  assert.equal(s.backends.hessian, denseBackend());
+  assert.equal(s.backends.scoring, denseBackend());
   assert.match(
     first.stdout,
-    /backend: featurizing onnxruntime-node [\d.]+ cpu \(1 threads\); training\/hessian\/scoring\/attributing js-float64/,
+    /backend: featurizing onnxruntime-node [\d.]+ cpu \(1 threads\); training\/hessian\/scoring\/attributing (onnxruntime|js)-float64/,
   );
   assert.equal(s.featurizerCounters.rowsEncoded, 48);
   assert.equal(s.featurizerCounters.baselineRowsEncoded, 10);
@@ -650,7 +651,7 @@ test('onnx: the worker takes the backend setting and cache folder from the exten
     });
     const s = res.summary;
     assert.match(s.backends?.featurizing ?? '', /^onnxruntime-node [\d.]+ (cpu|cuda)/);
-    assert.equal(s.backends?.training, 'js-float64');
+    assert.equal(s.backends?.training, denseBackend());
     if (/ cpu/.test(s.backends!.featurizing))
       assert.ok(
         s.backendNotes?.some((n) => /CUDA execution provider failed/.test(n)),
@@ -680,7 +681,7 @@ test('onnx: the worker takes the backend setting and cache folder from the exten
     );
     const tip = backendTooltip(again.summary.backends, again.summary.backendNotes, info2, 'cuda');
     assert.match(tip, /^Featurizing: onnxruntime-node/);
-    assert.match(tip, /Training, Hessian, scoring, attributions: js-float64/);
+    assert.match(tip, /Training, Hessian, scoring, attributions: (onnxruntime|js)-float64/);
   }, env);
 });
 

@@ -19,6 +19,7 @@ import { attributeRows } from '../../src/engine/pipeline/attribute';
 import { fit } from '../../src/engine/pipeline/fit';
 import { poolAll, prepare } from '../../src/engine/pipeline/prepare';
 import { Standardizer } from '../../src/engine/pipeline/standardize';
+import { TextGroups, findTextDuplicates } from '../../src/engine/reasons/textDuplicates';
 import { DataError, type DatasetRow } from '../../src/engine/types';
 import { FittedStates, RowTexts } from '../../src/worker/state';
 import { rng } from './helpers';
@@ -300,5 +301,51 @@ describe('reading streams', () => {
       values,
       prep.rows.map((r) => byLine.get(r.line)),
     );
+  });
+
+  it('near-duplicate detection on the texts grouped while reading: the same as on the kept texts', async () => {
+    const lines: string[] = [];
+    const r = rng(5);
+    for (let i = 0; i < 700; i++) {
+      const base = WORDS[i % 4];
+      // Exact copies, near copies (one word changed), blank texts and unique rows.
+      const text =
+        i % 10 === 0
+          ? '  '
+          : i % 3 === 0
+            ? `${base} and more words here`
+            : `${base} ${Math.floor(r() * 1e6)}`;
+      lines.push(
+        JSON.stringify({
+          id: `r${i}`,
+          subject: i % 5 ? 'hello there' : 'HELLO  there',
+          text,
+          label: labelOf(i),
+        }),
+      );
+    }
+    const file = fixture('jsonl', lines.join('\n') + '\n');
+    const data = { text: ['subject', 'text'] };
+    const prep = await prepare(file, { data });
+    assert.ok(prep.textGroups);
+    const texts = (await readDataset(file, data)).rows.map((row) =>
+      row.fields.map((f) => f.value).join('\n'),
+    );
+    const streamed = await findTextDuplicates(prep.textGroups);
+    assert.deepEqual(streamed, await findTextDuplicates(texts));
+    assert.ok(
+      streamed.stats.exactDuplicateRows > 100 && streamed.stats.nearPairs > 0,
+      'the fixture has both',
+    );
+    // A subset (held-out rows, rows without a vector): as if only its texts had been grouped.
+    const keep = texts.map((_, i) => i).filter((i) => i % 7 !== 2 && i % 11 !== 0);
+    const all = new TextGroups();
+    for (const t of texts) all.add(t);
+    assert.deepEqual(
+      await findTextDuplicates(all.subset(keep)),
+      await findTextDuplicates(keep.map((i) => texts[i])),
+    );
+    const off = await prepare(file, { data, reasons: { enabled: false } });
+    assert.equal(off.textGroups, undefined, 'no grouping with the reasons off');
   });
 });

@@ -30,6 +30,13 @@ export function influenceAt(head: Head, s: ArrayLike<number>, h: ArrayLike<numbe
   return v;
 }
 
+/** grad P(y|x) = -P(y|x) grad L at head input h: the right-hand side of the influence direction. */
+function probabilityGradient(head: Head, h: ArrayLike<number>, y: number): Float64Array {
+  const { grad, p } = rowGradient(head, h, y);
+  const py = p[y];
+  return grad.map((g) => -py * g);
+}
+
 /** s = H^-1 grad P(y|x) at head input h (grad P = -P grad L). */
 export function influenceDirection(
   head: Head,
@@ -37,9 +44,22 @@ export function influenceDirection(
   h: ArrayLike<number>,
   y: number,
 ): Float64Array {
-  const { grad, p } = rowGradient(head, h, y);
-  const py = p[y];
-  return solver.solve(grad.map((g) => -py * g));
+  return solver.solve(probabilityGradient(head, h, y));
+}
+
+/** influenceDirection for many rows: one blocked solve where the solver offers solveRows. */
+export function influenceDirections(
+  head: Head,
+  solver: InfluenceSolver,
+  hs: readonly ArrayLike<number>[],
+  ys: readonly number[],
+): Float64Array[] {
+  if (!solver.solveRows || hs.length < 2) return hs.map((h, i) => influenceDirection(head, solver, h, ys[i]));
+  const P = head.size;
+  const V = new Float64Array(hs.length * P);
+  hs.forEach((h, i) => V.set(probabilityGradient(head, h, ys[i]), i * P));
+  const X = solver.solveRows(V, hs.length);
+  return hs.map((_, i) => X.subarray(i * P, (i + 1) * P));
 }
 
 /**

@@ -8,7 +8,8 @@ const cache = new Map<number, { nodes: Float64Array; weights: Float64Array }>();
 
 /** Newton iteration on P_n from Chebyshev starting points (Golub-Welsch gives the same; this needs no eigen solve). */
 export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float64Array } {
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`gaussLegendre: n must be a positive integer, got ${n}`);
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new Error(`gaussLegendre: n must be a positive integer, got ${n}`);
   const hit = cache.get(n);
   if (hit) return hit;
   const nodes = new Float64Array(n);

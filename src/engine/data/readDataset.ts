@@ -38,8 +38,13 @@ export interface ReadOptions {
   tabular?: boolean;
   /** A test set may hold one class only; a training set may not. */
   allowSingleClass?: boolean;
-  /** Keep each row's joined text (LeanRow.text; near-duplicate detection compares it). */
+  /** Keep each row's joined text (LeanRow.text). */
   keepText?: boolean;
+  /**
+   * Told each valid text row's joined text, in row order, without keeping it (near-duplicate detection groups the
+   * texts as they stream by). Not called for tabular rows.
+   */
+  onText?: (text: string) => void;
   /** Read with this schema (inferred by an earlier read of the same file) instead of inferring one. */
   schema?: DatasetSchema;
 }
@@ -294,7 +299,7 @@ class Reader implements DatasetReader {
     let line = 0;
     const want = {
       fields: onRows !== undefined,
-      text: opts.keepText === true,
+      text: opts.keepText === true || opts.onText !== undefined,
       onMarker: (j: number, shown: string) => {
         const m = markers![j];
         if (m.count++ === 0) {
@@ -335,7 +340,10 @@ class Reader implements DatasetReader {
       else classes.set(d.label, { count: 1, line: r.line, kind });
       const row: LeanRow = { index, line: r.line, offset: r.offset, id, label: d.label };
       if (d.numeric) row.numeric = d.numeric;
-      if (d.text !== undefined) row.text = d.text;
+      if (d.text !== undefined) {
+        if (opts.keepText) row.text = d.text;
+        opts.onText?.(d.text);
+      }
       rows.push(row);
       if (onRows) {
         batch.push({ ...row, fields: d.fields! });

@@ -112,7 +112,12 @@ export function holdOut(prep: Prepared, fraction: number, seed = 0): { train: Pr
   const kept = complement(n, held);
   const dim = prep.featurizer.dim;
   return {
-    train: { ...prep, rows: Array.from(kept, (i) => prep.rows[i]), data: subset(prep.data, dim, kept) },
+    train: {
+      ...prep,
+      rows: Array.from(kept, (i) => prep.rows[i]),
+      data: subset(prep.data, dim, kept),
+      textGroups: prep.textGroups?.subset(kept),
+    },
     test: subset(prep.data, dim, held),
   };
 }

@@ -10,6 +10,11 @@ export interface InfluenceSolver {
   readonly name: string;
   /** (C + damping I)^-1 v, C the head's curvature of R at theta. */
   solve(v: Float64Array): Float64Array;
+  /**
+   * solve() for each row of V (m x size, row-major) at once, where the solver can do better than m calls (the exact
+   * solver: one blocked pass over its factor instead of m memory-bound ones).
+   */
+  solveRows?(V: Float64Array, m: number): Float64Array;
   /** g_i^T (C + damping I)^-1 g_i for every row i of the batch (the rows' self-influence of the loss). */
   selfInfluence(batch: GradientBatch): Float64Array;
 }

@@ -28,7 +28,6 @@ import {
   softmaxObjective,
   softmaxProbabilities,
 } from '../linalg/softmaxLinear';
-import { checkFitCost, defaultSolver } from '../influence/solvers';
 import { newtonCg } from './newtonCg';
 
 /** Softmax of theta (C x (D+1)) on x[xOff .. xOff+D), written into out (length C, at outOff). */
@@ -288,12 +287,8 @@ export const linearHeadKind: HeadKind = {
     return new LinearHead(classes, dim, options.l2);
   },
   train(head, data, options = {}) {
-    // Up front: refuses a fit estimated at an hour or more (many classes: EK-FAC's cost grows with their square),
-    // before any work; a long but feasible one is reported with its estimate.
-    const estimate = checkFitCost(head, data.n, defaultSolver(head, data.n));
     const report = newtonCg(head, data, options);
     if (head instanceof LinearHead) head.forgetProbabilities();
-    if (estimate) report.warnings.push(estimate);
     return report;
   },
 };

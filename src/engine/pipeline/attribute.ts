@@ -2,7 +2,8 @@
  * Stage 3b: token attributions for chosen rows (the top-N and any the user asks for). Token vectors are built here,
  * for these rows only (pooling every row never needed them), from the rows' fields read again from the file.
  */
-import { attributeRow } from '../attribution/integratedInfluence';
+import { attributeRow, influenceDirections } from '../attribution/integratedInfluence';
+import { poolTokens } from '../featurize/tokenVectors';
 import { readRowsAt } from '../data/readRowsAt';
 import type { ScoredToken } from '../../protocol/results';
 import { yieldToEventLoop } from './clock';
@@ -39,6 +40,13 @@ export async function attributeRows(
       { signal: control.signal },
     );
     const feats = await featurizer.featurize(rows, { baseline: true, signal: control.signal });
+    // The rows' directions s = H^-1 grad P in one blocked solve (784 columns x 10 classes: 19 s one by one).
+    const directions = influenceDirections(
+      fitted.head,
+      fitted.solver,
+      feats.map((f) => prep.transform.apply(poolTokens(f, featurizer.pooling))),
+      batch.map((i) => prep.data.y[i]),
+    );
     batch.forEach((i, k) => {
       const f = feats[k];
       const res = attributeRow(
@@ -49,6 +57,7 @@ export async function attributeRows(
         prep.data.y[i],
         steps,
         prep.transform,
+        directions[k],
       );
       out.set(i, {
         tokens: f.tokens.map((t, j) => ({

@@ -2,7 +2,7 @@
  * Stage 2: train the head to a stationary point and build the solver (the factor stage). Every front end and every
  * experiment fits through here, so training tolerances, warm starts and option checks are the same everywhere.
  */
-import { buildSolver, checkSolver, defaultSolver, type SolverName } from '../influence/solvers';
+import { buildSolver, checkFitCost, checkSolver, defaultSolver, type SolverName } from '../influence/solvers';
 import type { InfluenceSolver } from '../influence/solver';
 import type { Head, HeadData } from '../model/head';
 import type { HeadOptions, TrainReport } from '../model/headKind';
@@ -25,6 +25,8 @@ export interface TrainedHead {
 export interface Fitted extends TrainedHead {
   solverName: SolverName;
   solver: InfluenceSolver;
+  /** Said before the fit ran (a long estimate); also in the summary's warnings. */
+  warnings: string[];
   seconds: { training: number; hessian: number };
 }
 
@@ -68,9 +70,9 @@ export function trainHead(
   return { head, training };
 }
 
-/** The solver for a trained head: the configured one (checked against the head first), else the head's default. */
-export function solverFor(head: Head, o: SolverStageOptions = {}): SolverName {
-  const name = o.solver ?? defaultSolver(head);
+/** The solver for a head on n rows: the configured one (checked against the head first), else the default. */
+export function solverFor(head: Head, o: SolverStageOptions = {}, rows?: number): SolverName {
+  const name = o.solver ?? defaultSolver(head, rows);
   checkSolver(name, head);
   return name;
 }
@@ -96,7 +98,10 @@ export function fit(
 ): Fitted {
   const t0 = performance.now();
   const head = makeHead(prep, opts.head);
-  const solverName = solverFor(head, opts.solver);
+  const solverName = solverFor(head, opts.solver, data.n);
+  // Before any work: a fit estimated at an hour is refused (a usage error saying what to change), a long one told.
+  const estimate = checkFitCost(head, data.n, solverName);
+  if (estimate) control.onWarning?.(estimate);
   const trained = trainHead(prep, opts, control, data, head);
   const t1 = performance.now();
   control.onProgress?.({ stage: 'hessian', done: 0, total: 1, message: solverName });
@@ -108,6 +113,7 @@ export function fit(
     ...trained,
     solverName,
     solver,
+    warnings: estimate ? [estimate] : [],
     seconds: { training: (t1 - t0) / 1000, hessian: (performance.now() - t1) / 1000 },
   };
 }

@@ -8,15 +8,9 @@
 import { type DatasetReader, type ReadResult, openDataset } from '../data/readDataset';
 import type { Featurizer, PoolOptions, PooledBatch } from '../featurize/featurizer';
 import { createFeaturizer, parseFeaturizerSpec } from '../featurize/registry';
+import { TextGroups } from '../reasons/textDuplicates';
 import type { HeadData } from '../model/head';
-import {
-  DataError,
-  type DatasetRow,
-  type LeanRow,
-  type ProgressCallback,
-  type SkippedRow,
-  type SourceRange,
-} from '../types';
+import { DataError, type LeanRow, type ProgressCallback, type SkippedRow, type SourceRange } from '../types';
 import { yieldToEventLoop } from './clock';
 import type { DataOptions, FeaturizerStageOptions, ReasonStageOptions } from './options';
 import { IDENTITY, type InputTransform, Standardizer } from './standardize';
@@ -24,6 +18,8 @@ import { IDENTITY, type InputTransform, Standardizer } from './standardize';
 export interface Control {
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Told at once of what the user must know before a long stage runs (a fit estimated at minutes). */
+  onWarning?: (message: string) => void;
 }
 
 export interface Prepared {
@@ -42,9 +38,15 @@ export interface Prepared {
   /** Reading's skipped rows plus rows without a vector. */
   skipped: SkippedRow[];
   warnings: string[];
-  seconds: { reading: number; featurizing: number };
+  /** textGroups: the part of reading's pass spent grouping the texts (the reasons' work, done while streaming). */
+  seconds: { reading: number; featurizing: number; textGroups?: number };
   /** The featurizer's counters before this file was featurized (a shared featurizer serves many jobs). */
   countersBefore: Record<string, number>;
+  /**
+   * Text rows, while the reasons are on: the exact groups and MinHash signatures of the rows' texts (by position in
+   * rows), built as reading streamed the texts by (near-duplicate detection needs nothing else of them).
+   */
+  textGroups?: TextGroups;
 }
 
 /** Rows pooled at a time; progress and cancellation are checked between batches. */
@@ -60,13 +62,22 @@ export async function prepare(
   const fo = opts.featurizer ?? {};
   const t0 = performance.now();
   const tabular = fo.featurizer ? parseFeaturizerSpec(fo.featurizer).kind.tabular : undefined;
+  // Near-duplicate detection (the reasons) needs the rows' texts: grouped as they stream by, not kept.
+  const groups = opts.reasons?.enabled !== false ? new TextGroups() : undefined;
+  let groupMs = 0;
+  const onText = (text: string): void => {
+    const t = performance.now();
+    groups!.add(text);
+    groupMs += performance.now() - t;
+  };
+  let pooledRows = 0;
   const reader = await openDataset(file, {
     ...opts.data,
-    onProgress: report,
+    // Reading and pooling are one pass: the bytes read, and how many rows are featurized so far.
+    onProgress: (p) => report(pooledRows ? { ...p, message: `${pooledRows} rows featurized` } : p),
     signal,
     tabular: tabular ? true : undefined,
-    // Near-duplicate detection (the reasons) compares the rows' texts.
-    keepText: opts.reasons?.enabled !== false,
+    onText: groups && onText,
   });
   const featurizer = await createFeaturizer(reader, fo);
   const countersBefore = { ...(featurizer.report?.().counters ?? {}) };
@@ -76,10 +87,16 @@ export async function prepare(
     t0,
     stage: 'featurizing',
     fit: true,
+    onPooled: (n) => (pooledRows = n),
   });
+  if (groups) {
+    seconds.reading -= groupMs / 1000;
+    seconds.textGroups = groupMs / 1000;
+  }
   const readRows = read.rows;
   const skipped = [...read.skipped];
   let rows = readRows;
+  let textGroups = groups && groups.n === readRows.length && groups.n > 0 ? groups : undefined;
   if (pooled.missing.size) {
     if (opts.data?.strict) {
       const [first, reason] = pooled.missing.entries().next().value!;
@@ -88,6 +105,7 @@ export async function prepare(
     for (const [i, reason] of pooled.missing) skipped.push({ line: readRows[i].line, reason });
     skipped.sort((a, b) => a.line - b.line);
     rows = readRows.filter((_, i) => !pooled.missing.has(i)).map((r, index) => ({ ...r, index }));
+    textGroups = textGroups?.subset(readRows.flatMap((_, i) => (pooled.missing.has(i) ? [] : [i])));
   }
   if (!rows.length) throw new DataError('no rows have features', file);
   const classes = [...new Set(rows.map((r) => r.label))].sort();
@@ -123,6 +141,7 @@ export async function prepare(
     warnings: [...read.warnings],
     countersBefore,
     seconds,
+    ...(textGroups ? { textGroups } : {}),
   };
 }
 
@@ -148,6 +167,8 @@ async function readAndPool(
     stage: string;
     fit: boolean;
     accept?: (row: LeanRow) => boolean;
+    /** Told the number of rows pooled so far, after each batch pooled while reading. */
+    onPooled?: (rows: number) => void;
   },
 ): Promise<{ read: ReadResult<LeanRow>; rows: LeanRow[]; pooled: Pooled; seconds: Prepared['seconds'] }> {
   const { report, signal, accept } = o;
@@ -170,6 +191,7 @@ async function readAndPool(
     if (accept) for (const r of rows) taken.push(r.index);
     if (rows.length) sink.add(await featurizer.pool(rows, { signal }), rows.length, reader.share());
     poolMs += performance.now() - t;
+    o.onPooled?.(sink.rows);
   }, BATCH);
   const rows = accept ? taken.map((i) => read.rows[i]) : read.rows;
   report({ stage: o.stage, done: rows.length, total: rows.length });
@@ -190,6 +212,11 @@ async function readAndPool(
 class PooledSink {
   private X: Float64Array;
   private n = 0;
+
+  /** Rows added so far. */
+  get rows(): number {
+    return this.n;
+  }
   private readonly truncated = new Map<number, SourceRange[]>();
   private readonly missing = new Map<number, string>();
 

@@ -3,7 +3,7 @@
  * shape of src/protocol/results.ts. The job's state (prepared data, fitted head and solver, scores) is returned too,
  * so that a long-lived process (the worker) can attribute more rows later without refitting.
  */
-import { DENSE_BACKEND, type StageBackends, denseBackendNotes, describeBackends } from '../backends';
+import { type StageBackends, denseBackend, denseBackendNotes, describeBackends } from '../backends';
 import { type RowScores, accuracy, rankDescending, scoreRows } from '../influence/scores';
 import type { ScoredRow, ScoreResult, ScoreSummary } from '../../protocol/results';
 import { PeakMemory, StageClock, yieldToEventLoop } from './clock';
@@ -59,7 +59,7 @@ export async function runScoreJob(
     fitOpts = { ...opts, head: { ...opts.head, l2: l2Choice.l2 } };
     clock.lap('choosing l2');
   }
-  const fitted = fit(prep, fitOpts, { onProgress: report, signal });
+  const fitted = fit(prep, fitOpts, { onProgress: report, signal, onWarning: control.onWarning });
   clock.seconds.training = fitted.seconds.training;
   clock.seconds.hessian = fitted.seconds.hessian;
   clock.lap('_');
@@ -105,6 +105,8 @@ export async function runScoreJob(
       : await reasonsOf(prep, fitted, scores, { onProgress: report, signal });
   if (why) rows.forEach((r, i) => (r.reasons = why.reasons.rows[i]));
   clock.lap('reasons');
+  // The texts' near-duplicate groups were built while reading: reasons' work, not reading's.
+  clock.seconds.reasons += prep.seconds.textGroups ?? 0;
   const group = opts.reasons?.group;
   const groupValues = group
     ? await readFieldValues(prep.file, prep.read.schema, group, prep.rows, signal)
@@ -191,13 +193,10 @@ export async function reasonsOf(
   control.onProgress?.({ stage: 'reasons', done: 0, total: 1, message: 'neighbours and duplicates' });
   const { data } = prep;
   const D = prep.featurizer.dim;
-  const texts = prep.rows.some((r) => r.numeric)
-    ? undefined
-    : prep.rows.map((r) => {
-        // The decoded text fields joined by a newline, kept by prepare() while the reasons are on.
-        if (r.text === undefined) throw new Error('reasons: the rows were read without their text');
-        return r.text;
-      });
+  // Text rows: their texts' groups, built by prepare() while reading (with the reasons on).
+  const texts = prep.rows.some((r) => r.numeric) ? undefined : prep.textGroups;
+  if (!texts && !prep.rows.some((r) => r.numeric))
+    throw new Error('reasons: the rows were prepared without their texts (reasons off)');
   const job = await computeReasons(
     {
       X: data.X,
@@ -244,15 +243,15 @@ function summarize(
   const featReport = featurizer.report?.();
   const backends: StageBackends = {
     featurizing: featReport?.backend ?? 'js',
-    training: DENSE_BACKEND,
-    hessian: DENSE_BACKEND,
-    scoring: DENSE_BACKEND,
-    attributing: DENSE_BACKEND,
+    training: denseBackend(),
+    hessian: denseBackend(),
+    scoring: denseBackend(),
+    attributing: denseBackend(),
   };
   const backendNotes = [...(featReport?.notes ?? []), ...denseBackendNotes(opts.featurizer?.backend)];
   const counts = new Int32Array(classes.length);
   for (const y of prep.data.y) counts[y]++;
-  const warnings = [...prep.warnings, ...fitted.training.warnings];
+  const warnings = [...prep.warnings, ...fitted.warnings, ...fitted.training.warnings];
   if (prep.truncated.size)
     warnings.push(
       `${prep.truncated.size} rows longer than the model's max length were truncated; the cut-off text is not scored (rows[].truncated)`,
@@ -297,7 +296,7 @@ function summarize(
     curvature: head.curvature,
     damping: head.damping,
     solver: fitted.solverName,
-    backend: featReport ? describeBackends(backends) : 'cpu (JavaScript, float64)',
+    backend: describeBackends(backends),
     backends,
     ...(backendNotes.length ? { backendNotes } : {}),
     ...(featReport ? { featurizerCounters: countersSince(featReport.counters, prep.countersBefore) } : {}),

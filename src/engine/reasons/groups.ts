@@ -7,7 +7,10 @@ import {
   type GroupRow,
   type GroupTable,
   MISSING_GROUP,
-  REASON_KINDS, type Reason, type ReasonKind } from '../../protocol/reasons';
+  REASON_KINDS,
+  type Reason,
+  type ReasonKind,
+} from '../../protocol/reasons';
 
 export type { GroupRow, GroupTable };
 

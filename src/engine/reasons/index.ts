@@ -5,7 +5,7 @@
 import { yieldToEventLoop } from '../pipeline/clock';
 import { type NeighbourMethod, type Neighbours, findNeighbours } from './neighbours';
 import { type ReasonRules, type ReasonsResult, explainReasons } from './reasons';
-import { type TextDuplicates, findTextDuplicates } from './textDuplicates';
+import { type TextDuplicates, type TextGroups, findTextDuplicates } from './textDuplicates';
 
 // Named re-exports (not `export *`): an ES module importing this file through tsx sees only names it can detect.
 export { type GroupRow, type GroupTable, MISSING_GROUP, TOP_PERCENTILE, groupTable } from './groups';

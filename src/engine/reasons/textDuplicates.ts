@@ -115,7 +115,8 @@ export class TextGroups {
       this.byHash.set(key, g);
       this.members.push([]);
       if ((g + 1) * K > this.sigs.length) {
-        const next = new Uint16Array(2 * (g + 1) * K);
+        // Grown by half (the count of groups is not known while streaming): at most a third unused.
+        const next = new Uint16Array(Math.ceil(1.5 * (g + 1)) * K);
         next.set(this.sigs);
         this.sigs = next;
       }
