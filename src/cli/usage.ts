@@ -7,6 +7,7 @@ import { HEAD_NAMES } from '../engine/model/heads';
 export const PIPELINE_USAGE = `fields:     [--text F1,F2] [--label F] [--id F] [--strict]
 featurizer: [--featurizer ${featurizerSpecs()}] [--no-standardize] [--onnx-layer NAME|N]
             [--onnx-max-length N] [--onnx-threads N] [--backend auto|cpu|cuda] [--cache-dir DIR | --no-cache]
-head:       [--model ${HEAD_NAMES.join('|')}] [--l2 X] [--hidden W1[,W2]] [--activation tanh|gelu]
+            [--embeddings-id F] [--embeddings-vector F]
+head:       [--model ${HEAD_NAMES.join('|')}] [--l2 X|auto] [--hidden W1[,W2]] [--activation tanh|gelu]
             [--curvature hessian|gauss-newton] [--damping X] [--seed N]
 solver:     [--solver ${SOLVER_NAMES.join('|')}]`;

@@ -208,7 +208,7 @@ await harness.run(async () => {
       const noise = (await frame.locator('#noise').innerText()).replace(/\s+/g, ' ');
       const m = /(\d+) likely mislabeled .* training loss above log 2/.exec(noise);
       if (!m) throw new Error(`label noise section: ${noise.slice(0, 200)}`);
-      if (!/AUROC 0\.977 for the loss vs 0\.976 .* 0\.951 for self-influence/.test(noise))
+      if (!/AUROC 0\.984 for the loss vs 0\.983 .* 0\.969 for self-influence/.test(noise))
         throw new Error('no measured AUROCs in the label noise section');
       if ((await frame.locator('#noise canvas').count()) !== 0)
         throw new Error('a noise curve without flipped ids');
