@@ -57,3 +57,32 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return sab / Math.sqrt(saa * sbb);
 }
+
+/** Gauss-Jordan inverse with partial pivoting: independent of the engine's Cholesky path (the exact solver's). */
+export function inverse(A: Float64Array, n: number): Float64Array {
+  const a = Float64Array.from(A);
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
+    for (let k = 0; k < n; k++) {
+      [a[c * n + k], a[piv * n + k]] = [a[piv * n + k], a[c * n + k]];
+      [inv[c * n + k], inv[piv * n + k]] = [inv[piv * n + k], inv[c * n + k]];
+    }
+    const d = a[c * n + c];
+    for (let k = 0; k < n; k++) {
+      a[c * n + k] /= d;
+      inv[c * n + k] /= d;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = a[r * n + c];
+      for (let k = 0; k < n; k++) {
+        a[r * n + k] -= f * a[c * n + k];
+        inv[r * n + k] -= f * inv[c * n + k];
+      }
+    }
+  }
+  return inv;
+}

@@ -24,7 +24,7 @@ import { LinearHead, PRECONDITION_CLASSES, linearHeadKind } from '../../src/engi
 import { Standardizer } from '../../src/engine/pipeline/standardize';
 import { UsageError } from '../../src/engine/types';
 import { spearman } from '../../src/engine/stats';
-import { gaussian, maxAbs, maxAbsDiff, pearson, rng, syntheticData } from './helpers';
+import { gaussian, inverse, maxAbs, maxAbsDiff, pearson, rng, syntheticData } from './helpers';
 
 const errors: Record<string, number> = {};
 function record(name: string, err: number): void {
@@ -71,35 +71,6 @@ function fdGrad(f: (t: Float64Array) => number, theta: Float64Array, eps = 1e-5)
     g[k] = (f(tp) - f(tm)) / (2 * eps);
   }
   return g;
-}
-
-/** Gauss-Jordan inverse: independent of the Cholesky path used by the engine. */
-function inverse(A: Float64Array, n: number): Float64Array {
-  const a = Float64Array.from(A);
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
-    for (let k = 0; k < n; k++) {
-      [a[c * n + k], a[piv * n + k]] = [a[piv * n + k], a[c * n + k]];
-      [inv[c * n + k], inv[piv * n + k]] = [inv[piv * n + k], inv[c * n + k]];
-    }
-    const d = a[c * n + c];
-    for (let k = 0; k < n; k++) {
-      a[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r * n + c];
-      for (let k = 0; k < n; k++) {
-        a[r * n + k] -= f * a[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
 }
 
 test('objective gradient matches central finite differences', () => {

@@ -18,7 +18,7 @@ import { fitOf, fitWarning } from '../../src/engine/model/mlpTrain';
 import { lbfgs } from '../../src/engine/model/lbfgs';
 import { spearman } from '../../src/engine/stats';
 import { UsageError } from '../../src/engine/types';
-import { gaussian, maxAbs, maxAbsDiff, pearson, rng, syntheticData } from './helpers';
+import { gaussian, inverse, maxAbs, maxAbsDiff, pearson, rng, syntheticData } from './helpers';
 
 const errors: Record<string, number> = {};
 function record(name: string, err: number): void {
@@ -75,35 +75,6 @@ function objectiveAt(
   const r = head.objective(data);
   head.theta = keep;
   return r;
-}
-
-/** Gauss-Jordan inverse with partial pivoting: independent of the Cholesky path of the exact solver. */
-function inverse(A: Float64Array, n: number): Float64Array {
-  const a = Float64Array.from(A);
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
-    for (let k = 0; k < n; k++) {
-      [a[c * n + k], a[piv * n + k]] = [a[piv * n + k], a[c * n + k]];
-      [inv[c * n + k], inv[piv * n + k]] = [inv[piv * n + k], inv[c * n + k]];
-    }
-    const d = a[c * n + c];
-    for (let k = 0; k < n; k++) {
-      a[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r * n + c];
-      for (let k = 0; k < n; k++) {
-        a[r * n + k] -= f * a[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
 }
 
 /** The dense Hessian of R by central differences of the analytic gradient (symmetrized). */
