@@ -59,9 +59,10 @@ export async function buildLarge(dir, n = 100_000) {
 
 /**
  * bench-wide.mjs: 28 x 28 "images", each class a few smooth random strokes, rows its noisy shifted copies in 0..255
- * (most pixels 0), 3% mislabeled; a label column and p0..p783.
+ * (most pixels 0), 3% mislabeled; a label column and p0..p783. With testRows, also wide-test.csv: as many more rows
+ * from the same stream, classes shifted by 3. Returns the training file.
  */
-export async function buildWide(dir, n = 5000) {
+export async function buildWide(dir, n = 5000, testRows = 0) {
   const side = 28;
   const classes = 10;
   const rand = mulberry32(784);
@@ -81,9 +82,7 @@ export async function buildWide(dir, n = 5000) {
     return img.map((v) => v / max);
   });
   const header = ['label', ...Array.from({ length: side * side }, (_, j) => `p${j}`)].join(',');
-  return writeLines(join(dir, `wide-${n}.csv`), n + 1, (i) => {
-    if (i === 0) return header;
-    const c = (i - 1) % classes;
+  const row = (c) => {
     const label = rand() < 0.03 ? (c + 1 + Math.floor(rand() * (classes - 1))) % classes : c;
     const dx = Math.round(2 * gauss());
     const dy = Math.round(2 * gauss());
@@ -97,5 +96,9 @@ export async function buildWide(dir, n = 5000) {
         cells.push(p < 20 ? '0' : String(p));
       }
     return cells.join(',');
-  });
+  };
+  const rowsFrom = (shift) => (i) => (i === 0 ? header : row((i - 1 + shift) % classes));
+  const train = await writeLines(join(dir, `wide-${n}.csv`), n + 1, rowsFrom(0));
+  if (testRows) await writeLines(join(dir, 'wide-test.csv'), testRows + 1, rowsFrom(3));
+  return train;
 }
