@@ -19,6 +19,7 @@ import { type SkippedRow, UsageError } from '../engine/types';
 import { parseArgs } from './args';
 import { checkOutputs, writeThroughTemporary } from './outputFiles';
 import { stderrProgress } from './progress';
+import { printSkipped } from './skippedRows';
 import { forTerminal } from './terminal';
 
 export const FEATURIZE_USAGE = `usage: memscore featurize TRAIN --out FEATURES.parquet|.npy|.jsonl [--dtype float64|float32]
@@ -143,11 +144,10 @@ export async function runFeaturize(
     `featurizer: ${description}; ${skipped.length} rows skipped`,
   ];
   if (truncated) lines.push(`truncated: ${truncated} rows were longer than the model's max length`);
-  for (const s of skipped.slice(0, 5)) lines.push(`skipped line ${s.line}: ${s.reason}`);
-  if (skipped.length > 5) lines.push(`... and ${skipped.length - 5} more skipped rows`);
   lines.push(
     `score with: memscore score ${train} --featurizer embeddings:${out} (and the same --text/--label/--id)`,
   );
   write(forTerminal(`${lines.join('\n')}\n`, { lines: true }));
+  printSkipped(train, skipped);
   return 0;
 }

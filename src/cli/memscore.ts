@@ -6,7 +6,8 @@ import type { ScoreResult } from '../protocol/results';
 import { UsageError } from '../engine/types';
 import { parseArgs } from './args';
 import { reportFailure } from './failure';
-import { checkOutputs, openOutput, writeOutput } from './outputFiles';
+import { type OutputWriter, checkOutputs, commitAll, openOutput } from './outputFiles';
+import { printSkipped } from './skippedRows';
 import { forTerminal } from './terminal';
 import { EVAL_USAGE, runEval } from './evalCommands';
 import { FEATURIZE_USAGE, runFeaturize } from './featurizeCommand';
@@ -70,15 +71,26 @@ async function main(argv: string[]): Promise<number> {
     },
   );
   progress.done();
-  if (out) writeRows(out, result);
-  if (summaryFile)
-    writeOutput({ flag: '--summary', path: summaryFile }, `${JSON.stringify(result.summary, null, 2)}\n`);
+  // Both outputs are staged, then put in place together: a failure on one leaves the other as it was.
+  const staged: OutputWriter[] = [];
+  try {
+    if (out) staged.push(stageRows(out, result));
+    if (summaryFile) {
+      const w = openOutput({ flag: '--summary', path: summaryFile });
+      staged.push(w);
+      w.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+    }
+  } catch (err) {
+    for (const w of staged) w.discard();
+    throw err;
+  }
+  commitAll(staged);
   printReport(result);
   return 0;
 }
 
-/** --out, written atomically (a failed run leaves the previous file whole). */
-function writeRows(file: string, result: ScoreResult): void {
+/** --out's rows, staged in a temporary file (see openOutput); the caller commits or discards it. */
+function stageRows(file: string, result: ScoreResult): OutputWriter {
   const w = openOutput({ flag: '--out', path: file });
   try {
     for (const r of result.rows) {
@@ -89,7 +101,7 @@ function writeRows(file: string, result: ScoreResult): void {
     w.discard();
     throw err;
   }
-  w.commit();
+  return w;
 }
 
 function printReport({ rows, summary }: ScoreResult): void {
@@ -139,8 +151,6 @@ function printReport({ rows, summary }: ScoreResult): void {
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(', ')}; peak memory ${s.peakMemoryMB.toFixed(0)} MB`,
   );
-  for (const sk of s.skipped.slice(0, 5)) lines.push(`skipped line ${sk.line}: ${sk.reason}`);
-  if (s.skipped.length > 5) lines.push(`... and ${s.skipped.length - 5} more skipped rows (see --summary)`);
   lines.push(
     '',
     'most memorized rows:',
@@ -154,6 +164,7 @@ function printReport({ rows, summary }: ScoreResult): void {
         .padEnd(10)} ${r.prob.toFixed(3).padEnd(8)} ${r.score.toPrecision(4)}`,
     );
   process.stdout.write(`${lines.map((l) => forTerminal(l)).join('\n')}\n`);
+  printSkipped(s.file, s.skipped, '--summary');
   // Every warning of the summary, on stderr: a switch made for the user must never be silent.
   for (const w of s.warnings)
     if (!told.has(w)) process.stderr.write(`memscore: warning: ${forTerminal(w)}\n`);

@@ -183,6 +183,8 @@ export interface OutputWriter {
   write(chunk: string | Uint8Array): void;
   commit(): void;
   discard(): void;
+  /** Written straight to a non-regular file (a device, a pipe): its writes can still fail at commit. */
+  readonly direct: boolean;
 }
 
 const FLUSH_BYTES = 1 << 20;
@@ -246,6 +248,7 @@ export function openOutput(out: OutputPath): OutputWriter {
     }
   };
   return {
+    direct,
     write(chunk) {
       if (done) throw new Error(`${flag} ${path} was already committed or discarded`);
       const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
@@ -320,6 +323,20 @@ export async function writeThroughTemporary(
     throw err;
   } finally {
     untrack(tmp);
+  }
+}
+
+/**
+ * Puts several staged outputs in place together, so that a run failing on one output changes none: the direct ones
+ * first (their last writes can fail), then the renames; on a failure the rest are discarded.
+ */
+export function commitAll(writers: readonly OutputWriter[]): void {
+  const ordered = [...writers.filter((w) => w.direct), ...writers.filter((w) => !w.direct)];
+  try {
+    for (const w of ordered) w.commit();
+  } catch (err) {
+    for (const w of ordered) w.discard();
+    throw err;
   }
 }
 

@@ -168,6 +168,23 @@ describe('the user files are sacred', () => {
     );
   });
 
+  it('a run failing on one output (--summary /dev/full) leaves the other (--out) as it was', () => {
+    const f = train();
+    const out = join(dir, 'kept.jsonl');
+    writeFileSync(out, 'old results\n');
+    fails(
+      memscore(['score', f, '--out', out, '--summary', '/dev/full', '--attribute', '0']),
+      1,
+      /cannot write --summary \/dev\/full: no space left on the device/,
+    );
+    assert.equal(readFileSync(out, 'utf8'), 'old results\n');
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temporary file left',
+    );
+  });
+
   it('writes outputs atomically: a rerun replaces the file whole, keeps its mode, leaves no temporary file', () => {
     const f = train();
     const out = join(dir, 'scores.jsonl');
@@ -205,9 +222,10 @@ describe('no row is lost without a line saying so', () => {
     const r = memscore(['score', f, '--attribute', '0']);
     ok(r);
     assert.match(r.stdout, /^599 rows scored, 1 skipped/m);
+    // The skipped row on stderr, named as --strict names it (file:line).
     assert.match(
-      r.stdout,
-      /skipped line 302: unterminated quoted field: the quote opened on line 302 is never closed/,
+      r.stderr,
+      /open\.csv:302: skipped: unterminated quoted field: the quote opened on line 302 is never closed/,
     );
     fails(memscore(['score', f, '--strict']), 2, /open\.csv:302: unterminated quoted field/);
   });
@@ -276,6 +294,10 @@ describe('every failure is one line with exit 1 or 2', () => {
     const folder = join(dir, 'folder.jsonl');
     mkdirSync(folder);
     fails(memscore(['score', folder]), 2, /folder\.jsonl: is a folder, not a data file/);
+    // A folder named without a data extension is still named as a folder (not "unsupported file type").
+    const plain = join(dir, 'plainfolder');
+    mkdirSync(plain);
+    fails(memscore(['score', plain]), 2, /plainfolder: is a folder, not a data file/);
     const secret = file('secret.jsonl', jsonlRows(20));
     chmodSync(secret, 0o000);
     fails(
@@ -330,7 +352,7 @@ describe('every failure is one line with exit 1 or 2', () => {
     );
     const r = memscore(['score', f, '--attribute', '0']);
     ok(r);
-    assert.match(r.stdout, /skipped line 8: value '1e200' of column 'f1' is too large/);
+    assert.match(r.stderr, /huge\.csv:8: skipped: value '1e200' of column 'f1' is too large/);
     assert.doesNotMatch(r.stdout + r.stderr, /increase --l2/);
     fails(memscore(['score', f, '--strict']), 2, /huge\.csv:8: value '1e200' of column 'f1' is too large/);
   });
@@ -367,7 +389,7 @@ describe('terminal control characters are escaped in everything printed', () => 
     ok(r);
     assert.ok(!hasControl(r.stdout + r.stderr), 'no raw ESC or BEL');
     assert.match(r.stdout, /evil\\x1b\]0;PWNED\\x07\\x1b\[31m/);
-    assert.match(r.stdout, /skipped line 4: malformed JSON: .*\\x1b/);
+    assert.match(r.stderr, /\.jsonl:4: skipped: malformed JSON: .*\\x1b/);
     const bad = memscore(['score', f, '--strict']);
     assert.equal(bad.status, 2);
     assert.ok(!hasControl(bad.stderr), 'no raw ESC or BEL');

@@ -164,8 +164,8 @@ export async function inspectFields(
   file: string,
   opts: Pick<ReadOptions, 'text' | 'label' | 'id' | 'tabular' | 'signal'> = {},
 ): Promise<FieldInspection> {
+  await fileSize(file); // first: a folder or a missing file is named as such, whatever its extension
   const format = formatOf(file);
-  await fileSize(file);
   const { names, sample } = await sampleRecords(file, format, DEFAULT_MAX_ROW_CHARS, opts);
   try {
     const { schema, ambiguities } = inferSchema(file, format, names, sample, opts);
@@ -207,11 +207,11 @@ export interface DatasetReader {
  * are read by the reader's read(), once.
  */
 export async function openDataset(file: string, opts: ReadOptions = {}): Promise<DatasetReader> {
-  const format = formatOf(file);
-  const maxRowChars = opts.maxRowChars ?? DEFAULT_MAX_ROW_CHARS;
   const { signal } = opts;
   if (signal?.aborted) throw abortError(signal);
-  const total = await fileSize(file);
+  const total = await fileSize(file); // first: a folder or a missing file is named as such, whatever its extension
+  const format = formatOf(file);
+  const maxRowChars = opts.maxRowChars ?? DEFAULT_MAX_ROW_CHARS;
   if (opts.schema) {
     if (opts.schema.format !== format)
       throw new Error(`readDataset: a ${opts.schema.format} schema for a ${format} file`);
