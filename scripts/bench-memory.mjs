@@ -63,8 +63,12 @@ async function stages(file, args) {
   const { order } = rankDescending(scores.score);
   await attributeRows(prep, fitted, Array.from(order.subarray(0, 100)), 50);
   step('attribute the top 100', 'rows read again from their offsets');
-  await reasonsOf(prep, fitted, scores, {});
-  step('reasons');
+  const job = await reasonsOf(prep, fitted, scores, {});
+  const rs = Object.entries(job.seconds).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+  step(
+    'reasons',
+    `${rs.join(', ')} s; text groups while reading ${prep.seconds.textGroups?.toFixed(2) ?? '-'} s`,
+  );
 }
 
 const args = process.argv.slice(2);

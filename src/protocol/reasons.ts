@@ -1,7 +1,7 @@
 /**
  * Why a row is memorized, as it crosses to the extension and the webviews (and lands in `--out` and `--summary`):
  * the fixed vocabulary of reasons with their evidence, and the per-group table. The rules that produce them are in
- * src/engine/reasons/ (see its README-rules.md). Import-free: the webviews bundle it.
+ * src/engine/reasons/ (see the README, "Why a row is memorized"). Import-free: the webviews bundle it.
  */
 export const REASON_KINDS = ['duplicate', 'conflict', 'mislabeled', 'rare', 'templated'] as const;
 export type ReasonKind = (typeof REASON_KINDS)[number];

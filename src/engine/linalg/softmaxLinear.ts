@@ -19,6 +19,19 @@ export interface SoftmaxLinearProblem {
   y: Int32Array;
   n: number;
   l2: number;
+  /**
+   * Row weights (each row standing for w_i identical rows, see LinearHead's merged copies): R = sum_i w_i CE_i /
+   * sum_i w_i + (l2/2)|theta|^2. Absent: every weight 1.
+   */
+  w?: Float64Array;
+}
+
+/** The normalizer of the data term: n, or the sum of the weights. */
+function totalWeight(pr: SoftmaxLinearProblem): number {
+  if (!pr.w) return pr.n;
+  let t = 0;
+  for (let i = 0; i < pr.n; i++) t += pr.w[i];
+  return t;
 }
 
 /** Rows per block so that a block of `width` numbers per row stays around `budget` numbers (at most 8192 rows). */
@@ -63,10 +76,11 @@ function probabilitiesBlock(
   rows: number,
   P: Float64Array,
 ): number {
-  const { classes: C, dim: D, X, y } = pr;
+  const { classes: C, dim: D, X, y, w } = pr;
   softmaxProbabilities(theta, C, D, X, r0 * D, rows, P);
   let loss = 0;
-  for (let i = 0; i < rows; i++) loss -= Math.log(Math.max(P[i * C + y[r0 + i]], 1e-300));
+  if (w) for (let i = 0; i < rows; i++) loss -= w[r0 + i] * Math.log(Math.max(P[i * C + y[r0 + i]], 1e-300));
+  else for (let i = 0; i < rows; i++) loss -= Math.log(Math.max(P[i * C + y[r0 + i]], 1e-300));
   return loss;
 }
 
@@ -79,8 +93,9 @@ export function softmaxObjective(
   theta: Float64Array,
   keep = false,
 ): { value: number; grad: Float64Array; probs?: Float64Array } {
-  const { classes: C, dim: D, X, y, n, l2 } = pr;
+  const { classes: C, dim: D, X, y, n, l2, w } = pr;
   const D1 = D + 1;
+  const N = totalWeight(pr);
   const grad = new Float64Array(C * D1);
   const B = blockRows(Math.max(C, D));
   const probs = keep ? new Float64Array(n * C) : undefined;
@@ -99,6 +114,11 @@ export function softmaxObjective(
       R.set(P);
     }
     for (let i = 0; i < rows; i++) R[i * C + y[r0 + i]] -= 1;
+    if (w)
+      for (let i = 0; i < rows; i++) {
+        const wi = w[r0 + i];
+        for (let c = 0; c < C; c++) R[i * C + c] *= wi;
+      }
     gemm(true, false, C, D, rows, 1, R, 0, C, X, r0 * D, D, 1, grad, 0, D1);
     for (let i = 0; i < rows; i++) {
       const o = i * C;
@@ -108,10 +128,10 @@ export function softmaxObjective(
   for (let c = 0; c < C; c++) grad[c * D1 + D] = gb[c];
   let reg = 0;
   for (let k = 0; k < grad.length; k++) {
-    grad[k] = grad[k] / n + l2 * theta[k];
+    grad[k] = grad[k] / N + l2 * theta[k];
     reg += theta[k] * theta[k];
   }
-  return { value: loss / n + 0.5 * l2 * reg, grad, probs };
+  return { value: loss / N + 0.5 * l2 * reg, grad, probs };
 }
 
 /** Hessian-vector product H v at theta (closed form); probs: the n x C probabilities at theta, if kept. */
@@ -121,8 +141,9 @@ export function softmaxHvp(
   v: Float64Array,
   probs?: Float64Array,
 ): Float64Array {
-  const { classes: C, dim: D, X, n, l2 } = pr;
+  const { classes: C, dim: D, X, n, l2, w } = pr;
   const D1 = D + 1;
+  const N = totalWeight(pr);
   const out = new Float64Array(C * D1);
   const B = blockRows(Math.max(C, D));
   const U = new Float64Array(Math.min(B, n) * C);
@@ -144,8 +165,9 @@ export function softmaxHvp(
       const o = i * C;
       let pu = 0;
       for (let c = 0; c < C; c++) pu += P[o + c] * (U[o + c] += vb[c]);
+      const wi = w ? w[r0 + i] : 1;
       for (let c = 0; c < C; c++) {
-        const a = P[o + c] * (U[o + c] - pu);
+        const a = wi * P[o + c] * (U[o + c] - pu);
         U[o + c] = a;
         ob[c] += a;
       }
@@ -153,7 +175,7 @@ export function softmaxHvp(
     gemm(true, false, C, D, rows, 1, U, 0, C, X, r0 * D, D, 1, out, 0, D1);
   }
   for (let c = 0; c < C; c++) out[c * D1 + D] = ob[c];
-  for (let k = 0; k < out.length; k++) out[k] = out[k] / n + l2 * v[k];
+  for (let k = 0; k < out.length; k++) out[k] = out[k] / N + l2 * v[k];
   return out;
 }
 
@@ -165,7 +187,7 @@ export function softmaxHvp(
  * lower triangle is mirrored.
  */
 export function softmaxDenseHessian(pr: SoftmaxLinearProblem, theta: Float64Array): Float64Array {
-  const { classes: C, dim: D, X, n, l2 } = pr;
+  const { classes: C, dim: D, X, n, l2, w } = pr;
   const D1 = D + 1;
   const NP = C * D1;
   const H = new Float64Array(NP * NP);
@@ -183,13 +205,15 @@ export function softmaxDenseHessian(pr: SoftmaxLinearProblem, theta: Float64Arra
     probabilitiesBlock(pr, theta, r0, rows, P);
     for (let i = 0; i < rows; i++) {
       const xi = (r0 + i) * D;
+      // Weighted rows: x~ scaled by sqrt(w), so that both products below carry w once.
+      const sw = w ? Math.sqrt(w[r0 + i]) : 1;
       for (let j = 0; j < D; j++) {
-        const x = X[xi + j];
+        const x = w ? X[xi + j] * sw : X[xi + j];
         Xt[i * D1 + j] = x;
         XtT[j * rows + i] = x;
       }
-      Xt[i * D1 + D] = 1;
-      XtT[D * rows + i] = 1;
+      Xt[i * D1 + D] = sw;
+      XtT[D * rows + i] = sw;
       for (let c = 0; c < C; c++) PT[c * rows + i] = P[i * C + c];
     }
     for (let c = 0; c < C; c++)
@@ -225,7 +249,7 @@ export function softmaxDenseHessian(pr: SoftmaxLinearProblem, theta: Float64Arra
     for (let c = 0; c < C; c++)
       gemm(false, false, D1, D1, rows, 1, YT, c * D1 * rows, rows, Xt, 0, D1, 1, H, c * D1 * (NP + 1), NP);
   }
-  const inv = 1 / n;
+  const inv = 1 / totalWeight(pr);
   for (let r = 0; r < NP; r++) {
     const row = r * NP;
     for (let s = 0; s < r; s++) H[s * NP + r] = H[row + s] *= inv;

@@ -69,6 +69,72 @@ const KEEP_PROBS = 1 << 25;
  */
 export const PRECONDITION_CLASSES = 64;
 
+/**
+ * Rows with bitwise-identical features and the same label (a short-text file repeats its texts: 1,000,000 two-word
+ * rows hold 172,532 distinct vectors) contribute identical terms to R, its gradient and its curvature, so the heavy
+ * passes run once per distinct (x, y) with the copy count as a weight. The sums then run in another order: the
+ * results agree to rounding (test/unit/linearMerge.test.ts). Used when it removes at least a fifth of the rows.
+ */
+interface MergedRows {
+  n: number;
+  /** The distinct rows (first copies, in input order) and their copy counts; undefined when not worth it. */
+  merged?: { X: Float64Array; y: Int32Array; n: number; w: Float64Array };
+}
+const MERGE_BELOW = 0.8;
+const mergedRows = new WeakMap<HeadData, MergedRows>();
+
+/** The distinct (x, y) rows of data with their counts, cached per data object (undefined: fewer than a fifth repeat). */
+export function mergeIdenticalRows(data: HeadData, D: number): MergedRows['merged'] {
+  const hit = mergedRows.get(data);
+  if (hit && hit.n === data.n) return hit.merged;
+  const { X, y, n } = data;
+  const bits = new Uint32Array(X.buffer, X.byteOffset, 2 * n * D);
+  let size = 1;
+  while (size < 2 * n) size *= 2;
+  const table = new Int32Array(size).fill(-1); // open addressing: slot -> distinct index
+  const first: number[] = [];
+  const of = new Int32Array(n);
+  const limit = MERGE_BELOW * n;
+  let given = false;
+  for (let i = 0; i < n && !given; i++) {
+    let h = Math.imul(0x811c9dc5 ^ y[i], 0x01000193);
+    for (let t = 2 * i * D, e = t + 2 * D; t < e; t++) h = Math.imul(h ^ bits[t], 0x01000193);
+    let slot = (h ^ (h >>> 15)) & (size - 1);
+    for (;;) {
+      const v = table[slot];
+      if (v < 0) {
+        table[slot] = of[i] = first.length;
+        first.push(i);
+        if (first.length > limit) given = true;
+        break;
+      }
+      const r = first[v];
+      let same = y[r] === y[i];
+      for (let t = 0; t < 2 * D && same; t++) same = bits[2 * r * D + t] === bits[2 * i * D + t];
+      if (same) {
+        of[i] = v;
+        break;
+      }
+      slot = (slot + 1) & (size - 1);
+    }
+  }
+  let merged: MergedRows['merged'];
+  if (!given) {
+    const m = first.length;
+    const Xm = new Float64Array(m * D);
+    const ym = new Int32Array(m);
+    const w = new Float64Array(m);
+    for (let v = 0; v < m; v++) {
+      Xm.set(X.subarray(first[v] * D, (first[v] + 1) * D), v * D);
+      ym[v] = y[first[v]];
+    }
+    for (let i = 0; i < n; i++) w[of[i]]++;
+    merged = { X: Xm, y: ym, n: m, w };
+  }
+  mergedRows.set(data, { n, merged });
+  return merged;
+}
+
 function asFloat64(X: ArrayLike<number>): Float64Array {
   return X instanceof Float64Array ? X : Float64Array.from(X);
 }
@@ -116,6 +182,14 @@ export class LinearHead implements Head {
     return { classes: this.classes, dim: this.dim, X: data.X, y: data.y, n: data.n, l2: this.l2 };
   }
 
+  /** The problem over data's distinct rows, weighted by their copies (or over data itself: see MergedRows). */
+  private mergedProblem(data: HeadData): SoftmaxLinearProblem {
+    const m = mergeIdenticalRows(data, this.dim);
+    return m
+      ? { classes: this.classes, dim: this.dim, X: m.X, y: m.y, n: m.n, l2: this.l2, w: m.w }
+      : this.problem(data);
+  }
+
   /** Drops the kept probabilities (n x C numbers): training is over, the head lives on with the scores. */
   forgetProbabilities(): void {
     this.kept = undefined;
@@ -148,10 +222,13 @@ export class LinearHead implements Head {
       const { values, vectors } = symmetricEigen(inputSecondMoment(data.X, data.n, D), D1);
       basis = this.inputBasis = { data, n: data.n, values, vectors };
     }
+    // The kept probabilities are those of the merged rows when the objective ran on them (mergedProblem).
+    const { n: rows, w } = this.mergedProblem(data);
     const s = new Float64Array(C);
-    for (let i = 0; i < data.n; i++) {
+    for (let i = 0; i < rows; i++) {
       const o = i * C;
-      for (let c = 0; c < C; c++) s[c] += probs[o + c] * (1 - probs[o + c]);
+      const wi = w ? w[i] : 1;
+      for (let c = 0; c < C; c++) s[c] += wi * probs[o + c] * (1 - probs[o + c]);
     }
     const inv = new Float64Array(C * D1);
     for (let c = 0; c < C; c++)
@@ -174,8 +251,9 @@ export class LinearHead implements Head {
   }
 
   objective(data: HeadData): { value: number; grad: Float64Array } {
-    const keep = data.n * this.classes <= KEEP_PROBS;
-    const { value, grad, probs } = softmaxObjective(this.problem(data), this.theta, keep);
+    const pr = this.mergedProblem(data);
+    const keep = pr.n * this.classes <= KEEP_PROBS;
+    const { value, grad, probs } = softmaxObjective(pr, this.theta, keep);
     this.kept = probs ? { data, n: data.n, theta: this.theta.slice(), probs } : undefined;
     return { value, grad };
   }
@@ -198,7 +276,7 @@ export class LinearHead implements Head {
   }
 
   curvatureProduct(data: HeadData, v: ArrayLike<number>): Float64Array {
-    return softmaxHvp(this.problem(data), this.theta, asFloat64(v), this.keptProbs(data));
+    return softmaxHvp(this.mergedProblem(data), this.theta, asFloat64(v), this.keptProbs(data));
   }
 
   rowCurvatureProduct(
@@ -262,7 +340,7 @@ export class LinearHead implements Head {
 
   /** Dense Hessian of R (size x size, row-major), exact: O(n C^2 D^2), in matrix products. */
   denseCurvature(data: HeadData): Float64Array {
-    return softmaxDenseHessian(this.problem(data), this.theta);
+    return softmaxDenseHessian(this.mergedProblem(data), this.theta);
   }
 
   /** A = E[x~ x~^T], S = E[diag p - p p^T]. */

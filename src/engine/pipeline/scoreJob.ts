@@ -210,11 +210,34 @@ export async function reasonsOf(
       selfInfluence: scores.selfInfluence,
       selfInfluenceWithLabel: (i, c) =>
         fitted.solver.selfInfluence(fitted.head.gradients(data.X.subarray(i * D, (i + 1) * D), [c], 1))[0],
+      selfInfluenceWithLabels: selfInfluenceWithLabels(fitted, data, D),
     },
     { signal: control.signal },
   );
   control.onProgress?.({ stage: 'reasons', done: 1, total: 1 });
   return job;
+}
+
+/** Rows per batch of selfInfluenceWithLabels. */
+const LABEL_BATCH = 1024;
+
+/** Self-influence of rows[t] under label classIndex[t]: a batch of gradients and one solver pass per LABEL_BATCH rows. */
+function selfInfluenceWithLabels(
+  fitted: Fitted,
+  data: Prepared['data'],
+  D: number,
+): (rows: Int32Array, classIndex: Int32Array) => Float64Array {
+  const { head, solver } = fitted;
+  return (rows, classIndex) => {
+    const out = new Float64Array(rows.length);
+    const Xb = new Float64Array(Math.min(LABEL_BATCH, rows.length) * D);
+    for (let b = 0; b < rows.length; b += LABEL_BATCH) {
+      const m = Math.min(LABEL_BATCH, rows.length - b);
+      for (let k = 0; k < m; k++) Xb.set(data.X.subarray(rows[b + k] * D, (rows[b + k] + 1) * D), k * D);
+      out.set(solver.selfInfluence(head.gradients(Xb, classIndex.subarray(b, b + m), m)).subarray(0, m), b);
+    }
+    return out;
+  };
 }
 
 function completenessOf(rows: readonly ScoredRow[], steps: number): ScoreSummary['completeness'] {

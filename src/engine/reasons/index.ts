@@ -63,6 +63,8 @@ export interface ReasonJobInput {
   texts?: readonly string[] | TextGroups;
   selfInfluence?: ArrayLike<number>;
   selfInfluenceWithLabel?: (row: number, classIndex: number) => number;
+  /** Many rows at once (ReasonInput.selfInfluenceWithLabels). */
+  selfInfluenceWithLabels?: (rows: Int32Array, classIndex: Int32Array) => ArrayLike<number>;
 }
 
 export interface ReasonJobOptions {

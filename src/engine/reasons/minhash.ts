@@ -97,21 +97,84 @@ export function signature(shingles: Uint32Array, K = SIGNATURE_BINS): Uint32Arra
       filled[bin] = 1;
     }
   }
-  // Densification: empty bins borrow from a non-empty one, found along a probe sequence fixed per bin.
+  // Densification: empty bins borrow from a non-empty one, found along a probe sequence fixed per bin. A short text
+  // fills few bins (8 of 256 for 12 characters), so each empty bin probes ~32 times: the sequences are a table.
   const original = Uint32Array.from(sig);
+  const A = 8 * K;
+  const tabled = K <= MAX_TABLE_BINS;
+  const probes = tabled ? probeTable(K) : undefined;
+  // With f filled bins, probing costs about K / f lookups per empty bin; taking, among the filled bins, the one met
+  // first on the bin's sequence (firstProbe) costs f: the cheaper of the two, the same bin either way.
+  const full: number[] = [];
+  for (let c = 0; c < K; c++) if (filled[c]) full.push(c);
+  const first = tabled && full.length * full.length < K ? firstProbeTable(K) : undefined;
   for (let i = 0; i < K; i++) {
     if (filled[i]) continue;
     let j = -1;
-    for (let attempt = 1; attempt <= 8 * K && j < 0; attempt++) {
-      const c = fmix32(Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(attempt, 0x27d4eb2f)) % K;
-      if (filled[c]) j = c;
-    }
+    if (first) {
+      let best = NEVER;
+      for (const c of full) {
+        const t = first[i * K + c];
+        if (t < best) {
+          best = t;
+          j = c;
+        }
+      }
+    } else
+      for (let t = 1; t <= A; t++) {
+        const c = probes ? probes[i * A + t - 1] : probeBin(i, t, K);
+        if (filled[c]) {
+          j = c;
+          break;
+        }
+      }
     // Practically never reached; still the same for every text, so signatures stay comparable.
     for (let t = 1; j < 0; t++) if (filled[(i + t) % K]) j = (i + t) % K;
     sig[i] = original[j];
   }
   return sig;
 }
+
+const probeTables = new Map<number, Uint16Array>();
+
+/**
+ * The densification probe sequences of K bins (probeBin): bin i's attempt t (1..8K) at [i 8K + t - 1]. 1 MB for
+ * K = 256, made once.
+ */
+function probeTable(K: number): Uint16Array {
+  let table = probeTables.get(K);
+  if (!table) {
+    const A = 8 * K;
+    table = new Uint16Array(K * A);
+    for (let i = 0; i < K; i++) for (let t = 1; t <= A; t++) table[i * A + t - 1] = probeBin(i, t, K);
+    probeTables.set(K, table);
+  }
+  return table;
+}
+
+const NEVER = 0xffff;
+const firstProbeTables = new Map<number, Uint16Array>();
+
+/** For bins i and c, the first attempt t (1..8K) at which bin i's probe sequence meets c, or NEVER: K x K. */
+function firstProbeTable(K: number): Uint16Array {
+  let table = firstProbeTables.get(K);
+  if (!table) {
+    const A = 8 * K;
+    const probes = probeTable(K);
+    table = new Uint16Array(K * K).fill(NEVER);
+    for (let i = 0; i < K; i++) for (let t = A; t >= 1; t--) table[i * K + probes[i * A + t - 1]] = t;
+    firstProbeTables.set(K, table);
+  }
+  return table;
+}
+
+/** Bin i's t-th densification probe. */
+function probeBin(i: number, t: number, K: number): number {
+  return fmix32(Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(t, 0x27d4eb2f)) % K;
+}
+
+/** Up to this many bins the probe sequences are tabled (16 MB at 1,024); above, computed as they are needed. */
+const MAX_TABLE_BINS = 1024;
 
 /** Share of equal bins: the signature estimate of the Jaccard similarity. */
 export function estimateJaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -78,12 +78,12 @@ export async function findNeighbours(
   if (X.length !== n * D) throw new Error(`neighbours: X has ${X.length} values, expected ${n} x ${D}`);
   const k = Math.max(1, Math.floor(opts.k ?? DEFAULT_K));
   const method = opts.method ?? 'auto';
-  const U = unitRows(X, n, D);
   // Identical vectors (rows with the same text) are searched once: a row's nearest are its copies, then the
-  // copies of the nearest distinct vectors, so k distinct neighbours per distinct vector are enough.
-  const distinct = distinctRows(U, n, D);
+  // copies of the nearest distinct vectors, so k distinct neighbours per distinct vector are enough. Only the
+  // distinct unit rows are kept (Ud), not a unit copy of every row.
+  const distinct = distinctUnitRows(X, n, D);
   const m = distinct.count;
-  const Ud = m < n ? gatherRows(U, D, distinct.representative) : U;
+  const Ud = distinct.unit;
   const kd = k;
   const counted = m < n ? `${n} rows (${m} distinct vectors)` : `${n} rows`;
   const wantApprox =
@@ -113,13 +113,15 @@ export async function findNeighbours(
     };
   }
   const index = m < n ? expandCopies(found.index, kd, distinct, n, k) : found.index;
-  const out = finish(U, n, D, k, index, found.engine, found.exact);
+  const out = finish(Ud, distinct.of, n, D, k, index, found.engine, found.exact);
   out.note = found.note;
   return out;
 }
 
 interface DistinctRows {
   count: number;
+  /** The distinct unit vectors, count x D (row v is the unit vector of representative[v]). */
+  unit: Float64Array;
   /** Distinct vector of each row. */
   of: Int32Array;
   /** A row holding each distinct vector (its first). */
@@ -129,30 +131,49 @@ interface DistinctRows {
   rows: Int32Array;
 }
 
-/** Groups bitwise-identical non-zero rows of U (by a hash of their bits, checked value by value). */
-function distinctRows(U: Float64Array, n: number, D: number): DistinctRows {
-  const bits = new Uint32Array(U.buffer, U.byteOffset, 2 * n * D);
+/**
+ * The rows of X scaled to unit length (unitRows, row by row) and grouped when their unit vectors are bitwise
+ * identical (by a hash of their bits, checked value by value); zero rows are never grouped.
+ */
+function distinctUnitRows(X: ArrayLike<number>, n: number, D: number): DistinctRows {
+  const u = new Float64Array(D);
+  const ubits = new Uint32Array(u.buffer);
+  let unit = new Float64Array(Math.max(1, Math.min(n, 1024)) * D);
+  let bits = new Uint32Array(unit.buffer);
   const byHash = new Map<number, number[]>();
   const of = new Int32Array(n);
   const representative: number[] = [];
-  const same = (a: number, b: number) => {
-    for (let t = 0; t < 2 * D; t++) if (bits[2 * a * D + t] !== bits[2 * b * D + t]) return false;
+  const same = (v: number) => {
+    for (let t = 0; t < 2 * D; t++) if (bits[2 * v * D + t] !== ubits[t]) return false;
     return true;
   };
   for (let i = 0; i < n; i++) {
+    const o = i * D;
+    let ss = 0;
+    for (let d = 0; d < D; d++) ss += X[o + d] * X[o + d];
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let d = 0; d < D; d++) u[d] = X[o + d] * inv;
     let h = 0x811c9dc5;
-    for (let t = 2 * i * D; t < 2 * (i + 1) * D; t++) h = Math.imul(h ^ bits[t], 0x01000193);
+    for (let t = 0; t < 2 * D; t++) h = Math.imul(h ^ ubits[t], 0x01000193);
     // A zero row is similar to nothing, not even another zero row: never merged.
     let zero = true;
-    for (let t = i * D; t < (i + 1) * D && zero; t++) zero = U[t] === 0;
+    for (let d = 0; d < D && zero; d++) zero = u[d] === 0;
     const list = zero ? undefined : byHash.get(h >>> 0);
-    const v = list?.find((r) => same(representative[r], i));
+    const v = list?.find((r) => same(r));
     if (v !== undefined) of[i] = v;
     else {
-      of[i] = representative.length;
+      const w = representative.length;
+      of[i] = w;
       representative.push(i);
-      if (list) list.push(of[i]);
-      else if (!zero) byHash.set(h >>> 0, [of[i]]);
+      if ((w + 1) * D > unit.length) {
+        const grown = new Float64Array(Math.min(n, Math.ceil(1.5 * (w + 1))) * D);
+        grown.set(unit);
+        unit = grown;
+        bits = new Uint32Array(unit.buffer);
+      }
+      unit.set(u, w * D);
+      if (list) list.push(w);
+      else if (!zero) byHash.set(h >>> 0, [w]);
     }
   }
   const m = representative.length;
@@ -162,13 +183,14 @@ function distinctRows(U: Float64Array, n: number, D: number): DistinctRows {
   const fill = offsets.slice(0, m);
   const rows = new Int32Array(n);
   for (let i = 0; i < n; i++) rows[fill[of[i]]++] = i;
-  return { count: m, of, representative: Int32Array.from(representative), offsets, rows };
-}
-
-function gatherRows(U: Float64Array, D: number, which: Int32Array): Float64Array {
-  const out = new Float64Array(which.length * D);
-  which.forEach((i, t) => out.set(U.subarray(i * D, i * D + D), t * D));
-  return out;
+  return {
+    count: m,
+    unit: unit.length === m * D ? unit : unit.slice(0, m * D),
+    of,
+    representative: Int32Array.from(representative),
+    offsets,
+    rows,
+  };
 }
 
 /** Row candidates from distinct-vector neighbours: the row's own copies, then each neighbour's rows, up to k. */
@@ -188,9 +210,13 @@ function expandCopies(index: Int32Array, kd: number, d: DistinctRows, n: number,
   return out;
 }
 
-/** Recomputes each candidate's similarity in float64 and orders them: most similar first, ties by lower index. */
+/**
+ * Recomputes each candidate's similarity in float64 from the distinct unit rows U (row i's is U[of[i]]) and orders
+ * them: most similar first, ties by lower index.
+ */
 function finish(
   U: Float64Array,
+  of: Int32Array,
   n: number,
   D: number,
   k: number,
@@ -199,20 +225,29 @@ function finish(
   exact: boolean,
 ): Neighbours {
   const similarity = new Float64Array(n * k).fill(NaN);
-  const order = Array.from({ length: k }, (_, j) => j);
   const idx = new Int32Array(k);
   const sim = new Float64Array(k);
+  // Before: higher similarity, then a real row before a missing one (-1), then the lower index. A total order on
+  // the candidates (missing ones are interchangeable), so an insertion sort gives what any sort would.
+  const before = (s1: number, t1: number, s2: number, t2: number) =>
+    s1 > s2 || (s1 === s2 && t1 >= 0 && (t2 < 0 || t1 < t2));
   for (let i = 0; i < n; i++) {
     const o = i * k;
     for (let j = 0; j < k; j++) {
       const t = index[o + j];
-      idx[j] = t;
-      sim[j] = t < 0 ? -Infinity : cosineOfUnit(U, D, i, t);
+      const s = t < 0 ? -Infinity : cosineOfUnit(U, D, of[i], of[t]);
+      let p = j;
+      while (p > 0 && before(s, t, sim[p - 1], idx[p - 1])) {
+        sim[p] = sim[p - 1];
+        idx[p] = idx[p - 1];
+        p--;
+      }
+      sim[p] = s;
+      idx[p] = t;
     }
-    order.sort((a, b) => sim[b] - sim[a] || (idx[a] < 0 ? 1 : idx[b] < 0 ? -1 : idx[a] - idx[b]));
     for (let j = 0; j < k; j++) {
-      index[o + j] = idx[order[j]];
-      similarity[o + j] = idx[order[j]] < 0 ? NaN : sim[order[j]];
+      index[o + j] = idx[j];
+      similarity[o + j] = idx[j] < 0 ? NaN : sim[j];
     }
   }
   return { n, k, index, similarity, engine, exact, note: '' };

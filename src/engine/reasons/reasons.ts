@@ -1,6 +1,6 @@
 /**
  * Why a row is memorized: a fixed vocabulary of reasons, each with evidence a user can check. The rules and their
- * thresholds are documented in README-rules.md (the README's section is a copy); keep the two in step.
+ * thresholds are documented in the README ("Why a row is memorized"); keep it in step.
  *
  * Geometry: everything in feature space is cosine, on the head's input (pooled, standardized features), as in
  * neighbours.ts. A row can have several reasons; rows are 0-based `index` plus the 1-based `line` of the raw file.
@@ -72,6 +72,11 @@ export interface ReasonInput {
   selfInfluence?: ArrayLike<number>;
   /** Self-influence of a row if its label were `classIndex` (same fitted head and solver). */
   selfInfluenceWithLabel?: (row: number, classIndex: number) => number;
+  /**
+   * The same for many rows at once (rows[t] with label classIndex[t]), for a solver that scores a batch in one pass;
+   * used instead of selfInfluenceWithLabel when given.
+   */
+  selfInfluenceWithLabels?: (rows: Int32Array, classIndex: Int32Array) => ArrayLike<number>;
 }
 
 export interface ReasonsResult {
@@ -90,18 +95,21 @@ export function explainReasons(input: ReasonInput, rules: Partial<ReasonRules> =
   const n = input.neighbours.n;
   if (input.y.length !== n || input.pred.length !== n || input.lines.length !== n)
     throw new Error(`reasons: y, pred and lines must have one entry per row (${n})`);
-  const rows: Reason[][] = Array.from({ length: n }, () => []);
+  const rows: Reason[][] = new Array(n);
   const dup = input.duplicates ? duplicateReasons(input, input.duplicates, R) : undefined;
   const rare = rareEvidence(input, R);
+  const mislabeled = mislabeledRows(input);
   for (let i = 0; i < n; i++) {
-    const out = rows[i];
+    const out: Reason[] = [];
     if (dup?.duplicate[i]) out.push({ kind: 'duplicate', evidence: dup.duplicate[i]! });
     if (dup?.conflict[i]) out.push({ kind: 'conflict', evidence: dup.conflict[i]! });
-    const m = mislabeledEvidence(input, i);
+    const m = mislabeled.get(i);
     if (m) out.push({ kind: 'mislabeled', evidence: m });
     if (rare[i]) out.push({ kind: 'rare', evidence: rare[i]! });
     const t = templatedEvidence(input, i, R);
     if (t) out.push({ kind: 'templated', evidence: t });
+    // A pushed-to array keeps room for 17 entries: each row keeps an exact-size copy (a million rows hold these).
+    rows[i] = out.length ? out.slice() : out;
   }
   const counts = Object.fromEntries(REASON_KINDS.map((k) => [k, 0])) as Record<ReasonKind, number>;
   let withAnyReason = 0;
@@ -126,6 +134,10 @@ function duplicateReasons(
   for (let g = 0; g < m; g++) for (const i of d.members[g]) hist[g * C + y[i]]++;
   const duplicate: (DuplicateEvidence | undefined)[] = new Array(n);
   const conflict: (ConflictEvidence | undefined)[] = new Array(n);
+  // A row's exact copy is listed the same way in every list that names it: one object per such row, shared by the
+  // lists (a million short rows list ten copies each: ten million objects otherwise).
+  const exactDuplicate: (DuplicateEvidence['rows'][number] | undefined)[] = new Array(n);
+  const exactConflict: (ConflictEvidence['rows'][number] | undefined)[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const g = d.group[i];
     if (g < 0) continue;
@@ -143,10 +155,19 @@ function duplicateReasons(
       const sameIn = (h: number) => hist[h * C + own] - (h === g ? 1 : 0);
       walkDuplicates(d, i, R.listed, sameIn, (j, exact, jaccard) => {
         if (y[j] !== own) return false;
-        listedRows.push({ index: j, line: lines[j], exact, jaccard });
+        listedRows.push(
+          exact
+            ? (exactDuplicate[j] ??= { index: j, line: lines[j], exact, jaccard })
+            : { index: j, line: lines[j], exact, jaccard },
+        );
         return true;
       });
-      duplicate[i] = { count: exactSame + nearSame, exact: exactSame, near: nearSame, rows: listedRows };
+      duplicate[i] = {
+        count: exactSame + nearSame,
+        exact: exactSame,
+        near: nearSame,
+        rows: listedRows.slice(),
+      };
     }
     const other = exactAll - exactSame + nearAll - nearSame;
     if (other > 0) {
@@ -161,10 +182,14 @@ function duplicateReasons(
       const otherIn = (h: number) => d.members[h].length - hist[h * C + own];
       walkDuplicates(d, i, R.listed, otherIn, (j, exact, jaccard) => {
         if (y[j] === own) return false;
-        listedRows.push({ index: j, line: lines[j], label: classes[y[j]], exact, jaccard });
+        listedRows.push(
+          exact
+            ? (exactConflict[j] ??= { index: j, line: lines[j], label: classes[y[j]], exact, jaccard })
+            : { index: j, line: lines[j], label: classes[y[j]], exact, jaccard },
+        );
         return true;
       });
-      conflict[i] = { count: other, labels, rows: listedRows };
+      conflict[i] = { count: other, labels, rows: listedRows.slice() };
     }
   }
   return { duplicate, conflict };
@@ -215,20 +240,58 @@ function mislabeledEvidence(input: ReasonInput, i: number): MislabeledEvidence |
   }
   if (!k) return undefined;
   for (let o = 0; o < classes.length; o++) if (o !== c && votes[o] >= votes[c]) return undefined;
-  const ev: MislabeledEvidence = {
+  return {
     predicted: classes[c],
     k,
     ownLabelShare: votes[own] / k,
     predictedShare: votes[c] / k,
   };
-  if (input.selfInfluenceWithLabel) {
-    const si = input.selfInfluence ? input.selfInfluence[i] : input.selfInfluenceWithLabel(i, own);
-    const siPred = input.selfInfluenceWithLabel(i, c);
-    ev.selfInfluence = si;
-    ev.selfInfluenceIfPredicted = siPred;
-    ev.selfInfluenceDrop = si > 0 ? (si - siPred) / si : 0;
+}
+
+/**
+ * The mislabeled rows with their evidence, and for each the self-influence with its own and with the predicted
+ * label (asked for all of them in one batch when the input can).
+ */
+function mislabeledRows(input: ReasonInput): Map<number, MislabeledEvidence> {
+  const out = new Map<number, MislabeledEvidence>();
+  const n = input.neighbours.n;
+  for (let i = 0; i < n; i++) {
+    const ev = mislabeledEvidence(input, i);
+    if (ev) out.set(i, ev);
   }
-  return ev;
+  const { selfInfluenceWithLabel: one, selfInfluenceWithLabels: many } = input;
+  if (!one && !many) return out;
+  const rows = Int32Array.from(out.keys());
+  const siOwn = new Float64Array(rows.length);
+  const siPred = new Float64Array(rows.length);
+  if (many) {
+    if (input.selfInfluence) rows.forEach((i, t) => (siOwn[t] = input.selfInfluence![i]));
+    else
+      siOwn.set(
+        many(
+          rows,
+          Int32Array.from(rows, (i) => input.y[i]),
+        ),
+      );
+    siPred.set(
+      many(
+        rows,
+        Int32Array.from(rows, (i) => input.pred[i]),
+      ),
+    );
+  } else
+    rows.forEach((i, t) => {
+      siOwn[t] = input.selfInfluence ? input.selfInfluence[i] : one!(i, input.y[i]);
+      siPred[t] = one!(i, input.pred[i]);
+    });
+  rows.forEach((i, t) => {
+    const ev = out.get(i)!;
+    const si = siOwn[t];
+    ev.selfInfluence = si;
+    ev.selfInfluenceIfPredicted = siPred[t];
+    ev.selfInfluenceDrop = si > 0 ? (si - siPred[t]) / si : 0;
+  });
+  return out;
 }
 
 /**
@@ -274,13 +337,17 @@ export function centroidDistances(
     classRows[y[i]].push(i);
     for (let d = 0; d < D; d++) centroid[y[i] * D + d] += X[i * D + d];
   }
-  // Only directions matter: the class sums need no division by the class size.
-  const U = unitRows(X, n, D);
+  // Only directions matter: the class sums need no division by the class size. Each row is scaled to unit length
+  // as unitRows does (the same operations, so the same values) as it is used, not copied.
   const unitCentroid = unitRows(centroid, C, D);
   const distance = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    const o = i * D;
+    let ss = 0;
+    for (let d = 0; d < D; d++) ss += X[o + d] * X[o + d];
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
     let s = 0;
-    for (let d = 0; d < D; d++) s += U[i * D + d] * unitCentroid[y[i] * D + d];
+    for (let d = 0; d < D; d++) s += X[o + d] * inv * unitCentroid[y[i] * D + d];
     distance[i] = 1 - s;
   }
   return { distance, classRows };
@@ -319,5 +386,5 @@ function templatedEvidence(input: ReasonInput, i: number, R: ReasonRules): Templ
       rows.push({ index: t, line: lines[t], similarity: nb.similarity[i * nb.k + j] });
   }
   if (count < R.templatedMin) return undefined;
-  return { count, k: nb.k, similarity: R.templatedSimilarity, rows };
+  return { count, k: nb.k, similarity: R.templatedSimilarity, rows: rows.slice() };
 }

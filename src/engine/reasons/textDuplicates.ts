@@ -1,8 +1,8 @@
 /**
  * Exact and near-duplicate rows by their decoded text.
  *
- * Exact: rows whose normalized texts (minhash.ts: NFKC, lowercase, whitespace collapsed) are equal, found by a
- * SHA-1 of the normalized text, form one group. Empty texts are never duplicates (a row without text has nothing
+ * Exact: rows whose normalized texts (minhash.ts: NFKC, lowercase, whitespace collapsed) are equal, found by the
+ * text itself when short and by its SHA-1 otherwise, form one group. Empty texts are never duplicates (a row without text has nothing
  * to compare).
  * Near: one text per exact group enters MinHash (one-permutation signatures of character 5-gram shingles, 256 bins)
  * with LSH banding (bands sized so a pair at the threshold becomes a candidate with probability >= 0.995). A
@@ -14,7 +14,7 @@
  * Bucket cap: a band bucket with more than `maxBucket` texts (thousands of near-identical template rows) compares
  * each text with the next `maxBucket` of its bucket only, so the work stays O(n maxBucket); `stats.cappedBuckets`
  * counts them and the notes say so (rows in such buckets may list fewer near-duplicates than they have).
- * Default threshold 0.8: see README-rules.md for what 0.7 / 0.8 / 0.9 find on the shared spam data.
+ * Default threshold 0.8: see the README ("Why a row is memorized") for what 0.7 / 0.8 / 0.9 find on the shared spam data.
  */
 import { createHash } from 'node:crypto';
 import { yieldToEventLoop } from '../pipeline/clock';
@@ -74,6 +74,8 @@ export interface TextDuplicates {
 }
 
 export const DEFAULT_JACCARD = 0.8;
+/** Normalized texts up to this many characters key the exact groups themselves (longer ones by their SHA-1). */
+const SHORT_KEY = 32;
 export const DEFAULT_MAX_BUCKET = 200;
 
 /**
@@ -84,7 +86,7 @@ export class TextGroups {
   private groupOf = new Int32Array(1024);
   private count = 0;
   private readonly members: number[][] = [];
-  /** Group by SHA-1 of the normalized text, while texts can be added (until result() or subset()). */
+  /** Group by the normalized text (short) or its SHA-1, while texts can be added (until result() or subset()). */
   private byHash: Map<string, number> | undefined = new Map();
   // Signatures kept as their low 16 bits (b-bit MinHash, Li & Koenig 2010): half the memory (51 MB at 100k texts);
   // two different minima then agree by chance with probability 2^-16, a bias of at most 1.5e-5 in the estimate.
@@ -95,7 +97,7 @@ export class TextGroups {
     return this.count;
   }
 
-  /** The next row's text: its exact group (by a SHA-1 of the normalized text), a new group's signature. */
+  /** The next row's text: its exact group (by the normalized text, or its SHA-1), a new group's signature. */
   add(text: string): void {
     if (!this.byHash) throw new Error('TextGroups: no texts can be added after result() or subset()');
     const K = SIGNATURE_BINS;
@@ -108,7 +110,10 @@ export class TextGroups {
     this.groupOf[i] = -1;
     const norm = normalizeText(text);
     if (!norm) return;
-    const key = createHash('sha1').update(norm, 'utf8').digest('base64');
+    // A short text is its own key (cheaper than hashing it, and no larger than a digest); a longer one is keyed by
+    // its SHA-1, so that no text is kept. The two kinds of key cannot meet: a digest is 28 characters, never "\0..."
+    const key =
+      norm.length <= SHORT_KEY ? `\0${norm}` : createHash('sha1').update(norm, 'utf8').digest('base64');
     let g = this.byHash.get(key);
     if (g === undefined) {
       g = this.members.length;
