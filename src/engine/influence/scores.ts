@@ -1,4 +1,5 @@
 import type { Head, HeadData } from '../model/head';
+import { mergeIdenticalRows } from '../model/linearHead';
 import type { ProgressCallback } from '../types';
 import type { InfluenceSolver } from './solver';
 
@@ -37,6 +38,43 @@ export async function scoreRows(
   data: HeadData,
   solver: InfluenceSolver,
   opts: { onProgress?: ProgressCallback; signal?: AbortSignal; stage?: string } = {},
+): Promise<RowScores> {
+  // A row's scores are a function of its (x, y) alone: rows with bitwise-identical features and label (a short-text
+  // file repeats its texts: 1,000,000 two-word rows hold 172,532 distinct ones) are scored once and copied.
+  const merged = data.n > 1 ? mergeIdenticalRows(data, head.dim) : undefined;
+  if (!merged) return scoreDistinctRows(head, data, solver, opts);
+  const n = data.n;
+  const scale = n / merged.n;
+  const distinct = await scoreDistinctRows(head, merged, solver, {
+    ...opts,
+    onProgress:
+      opts.onProgress && ((p) => opts.onProgress!({ ...p, done: Math.round(p.done * scale), total: n })),
+  });
+  const { of } = merged;
+  const out: RowScores = {
+    prob: new Float64Array(n),
+    pred: new Int32Array(n),
+    loss: new Float64Array(n),
+    score: new Float64Array(n),
+    selfInfluence: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const v = of[i];
+    out.prob[i] = distinct.prob[v];
+    out.pred[i] = distinct.pred[v];
+    out.loss[i] = distinct.loss[v];
+    out.score[i] = distinct.score[v];
+    out.selfInfluence[i] = distinct.selfInfluence[v];
+  }
+  return out;
+}
+
+/** scoreRows on every row of data, one by one (in batches). */
+async function scoreDistinctRows(
+  head: Head,
+  data: HeadData,
+  solver: InfluenceSolver,
+  opts: { onProgress?: ProgressCallback; signal?: AbortSignal; stage?: string },
 ): Promise<RowScores> {
   const n = data.n;
   const C = head.classes;

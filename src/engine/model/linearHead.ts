@@ -77,8 +77,11 @@ export const PRECONDITION_CLASSES = 64;
  */
 interface MergedRows {
   n: number;
-  /** The distinct rows (first copies, in input order) and their copy counts; undefined when not worth it. */
-  merged?: { X: Float64Array; y: Int32Array; n: number; w: Float64Array };
+  /**
+   * The distinct rows (first copies, in input order), their copy counts and each row's distinct row (`of`);
+   * undefined when not worth it.
+   */
+  merged?: { X: Float64Array; y: Int32Array; n: number; w: Float64Array; of: Int32Array };
 }
 const MERGE_BELOW = 0.8;
 const mergedRows = new WeakMap<HeadData, MergedRows>();
@@ -129,7 +132,7 @@ export function mergeIdenticalRows(data: HeadData, D: number): MergedRows['merge
       ym[v] = y[first[v]];
     }
     for (let i = 0; i < n; i++) w[of[i]]++;
-    merged = { X: Xm, y: ym, n: m, w };
+    merged = { X: Xm, y: ym, n: m, w, of };
   }
   mergedRows.set(data, { n, merged });
   return merged;

@@ -102,8 +102,9 @@ export async function runScoreJob(
   const why =
     opts.reasons?.enabled === false
       ? undefined
-      : await reasonsOf(prep, fitted, scores, { onProgress: report, signal });
-  if (why) rows.forEach((r, i) => (r.reasons = why.reasons.rows[i]));
+      : summaryOfReasons(await reasonsOf(prep, fitted, scores, { onProgress: report, signal }), rows);
+  // The texts' groups and signatures served the reasons only (the job's state keeps prep for attributions).
+  delete prep.textGroups;
   clock.lap('reasons');
   // The texts' near-duplicate groups were built while reading: reasons' work, not reading's.
   clock.seconds.reasons += prep.seconds.textGroups ?? 0;
@@ -115,18 +116,11 @@ export async function runScoreJob(
 
   const summary = summarize(prep, fitted, scores, fitOpts, clock, l2Choice !== undefined);
   if (why) {
-    summary.reasons = {
-      counts: why.reasons.counts,
-      withAnyReason: why.reasons.withAnyReason,
-      notes: why.notes,
-    };
-    if (why.duplicates) {
-      const clusters = duplicateClusters(why.duplicates);
-      summary.duplicates = { groups: clusters.slice(0, MAX_DUPLICATE_GROUPS), total: clusters.length };
-    }
+    summary.reasons = { counts: why.counts, withAnyReason: why.withAnyReason, notes: why.notes };
+    if (why.duplicates) summary.duplicates = why.duplicates;
   }
   if (group && groupValues)
-    summary.groups = { field: group, ...groupTable(groupValues, percentile, why?.reasons.rows) };
+    summary.groups = { field: group, ...groupTable(groupValues, percentile, why?.rows) };
   if (l2Choice) summary.l2Choice = { folds: l2Choice.folds, grid: l2Choice.grid };
   if (opts.test) {
     const test = await prepareTest(
@@ -178,6 +172,30 @@ export async function explainRows(
 
 /** Duplicate groups kept in the summary (the largest first); `total` says how many there were. */
 const MAX_DUPLICATE_GROUPS = 2000;
+
+/**
+ * Puts each row's reasons on its ScoredRow and returns what the summary needs of the job, so that the rest of the
+ * job (the n x k neighbour lists, the duplicate links) can be let go before the summary and the output are built.
+ */
+function summaryOfReasons(
+  job: ReasonJob,
+  rows: ScoredRow[],
+): Pick<ReasonJob['reasons'], 'counts' | 'withAnyReason' | 'rows'> & {
+  notes: string[];
+  duplicates?: ScoreSummary['duplicates'];
+} {
+  rows.forEach((r, i) => (r.reasons = job.reasons.rows[i]));
+  const clusters = job.duplicates ? duplicateClusters(job.duplicates) : undefined;
+  return {
+    counts: job.reasons.counts,
+    withAnyReason: job.reasons.withAnyReason,
+    rows: job.reasons.rows,
+    notes: job.notes,
+    ...(clusters
+      ? { duplicates: { groups: clusters.slice(0, MAX_DUPLICATE_GROUPS), total: clusters.length } }
+      : {}),
+  };
+}
 
 /**
  * The reasons of every row (src/engine/reasons): neighbours in the head's input space, text duplicates of the

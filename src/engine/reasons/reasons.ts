@@ -138,10 +138,18 @@ function duplicateReasons(
   // lists (a million short rows list ten copies each: ten million objects otherwise).
   const exactDuplicate: (DuplicateEvidence['rows'][number] | undefined)[] = new Array(n);
   const exactConflict: (ConflictEvidence['rows'][number] | undefined)[] = new Array(n);
+  // Evidence that depends on the row only through its group and label is built once per (group, label) and shared:
+  // a conflict always (its rows carry another label, so never the row itself); a duplicate list from the row's
+  // listed+1-th copy with its label on (the list is then the group's first `listed` such rows, none of them it).
+  const sharedDuplicate = new Map<number, DuplicateEvidence>();
+  const sharedConflict = new Map<number, ConflictEvidence>();
+  const position = new Int32Array(m * C);
   for (let i = 0; i < n; i++) {
     const g = d.group[i];
     if (g < 0) continue;
     const own = y[i];
+    const key = g * C + own;
+    const late = position[key]++ >= R.listed;
     const exactSame = hist[g * C + own] - 1;
     const exactAll = d.members[g].length - 1;
     let nearSame = 0;
@@ -150,7 +158,9 @@ function duplicateReasons(
       nearSame += hist[d.linkGroup[t] * C + own];
       nearAll += d.members[d.linkGroup[t]].length;
     }
-    if (exactSame + nearSame > 0) {
+    const shared = late ? sharedDuplicate.get(key) : undefined;
+    if (shared) duplicate[i] = shared;
+    else if (exactSame + nearSame > 0) {
       const listedRows: DuplicateEvidence['rows'] = [];
       const sameIn = (h: number) => hist[h * C + own] - (h === g ? 1 : 0);
       walkDuplicates(d, i, R.listed, sameIn, (j, exact, jaccard) => {
@@ -168,9 +178,12 @@ function duplicateReasons(
         near: nearSame,
         rows: listedRows.slice(),
       };
+      if (late) sharedDuplicate.set(key, duplicate[i]!);
     }
     const other = exactAll - exactSame + nearAll - nearSame;
-    if (other > 0) {
+    const sharedOther = sharedConflict.get(key);
+    if (sharedOther) conflict[i] = sharedOther;
+    else if (other > 0) {
       const labels: Record<string, number> = {};
       for (let c = 0; c < C; c++) {
         if (c === own) continue;
@@ -190,6 +203,7 @@ function duplicateReasons(
         return true;
       });
       conflict[i] = { count: other, labels, rows: listedRows.slice() };
+      sharedConflict.set(key, conflict[i]!);
     }
   }
   return { duplicate, conflict };
