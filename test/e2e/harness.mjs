@@ -371,11 +371,23 @@ export async function openQuickInput(page) {
  */
 export async function palette(page, title) {
   const quickInput = page.locator('.quick-input-widget');
-  await page.keyboard.press('F1');
   const input = quickInput.locator('input').first();
-  await input.waitFor({ timeout: 30_000 });
   const query = `>${title}`;
-  await input.fill(query);
+  // The palette can close before it takes the query: a webview that finishes loading takes the focus, and the
+  // palette closes on blur (seen once in a busy run: "element is inert", then "not visible"). Open it again then.
+  let tries = 0;
+  await until(
+    async () => {
+      if (tries++ === 0 || !(await input.isVisible())) await page.keyboard.press('F1');
+      try {
+        await input.fill(query, { timeout: 5_000 });
+        return (await input.inputValue()) === query;
+      } catch {
+        return false;
+      }
+    },
+    { timeout: 60_000, what: `the command palette open with "${query}"` },
+  );
   // Enter runs the focused row: wait until that is the command (the list filters as the query arrives).
   await until(
     async () => {
