@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { softmaxDenseHessian, softmaxHvp, softmaxObjective } from '../../src/engine/linalg/softmaxLinear';
-import { LinearHead, linearHeadKind, mergeIdenticalRows } from '../../src/engine/model/linearHead';
+import { mergeIdenticalRows } from '../../src/engine/model/identicalRows';
+import { LinearHead, linearHeadKind } from '../../src/engine/model/linearHead';
 import type { HeadData } from '../../src/engine/model/head';
 import { rng } from './helpers';
 

@@ -1,5 +1,5 @@
 import type { Head, HeadData } from '../model/head';
-import { mergeIdenticalRows } from '../model/linearHead';
+import { mergeIdenticalRows } from '../model/identicalRows';
 import type { ProgressCallback } from '../types';
 import type { InfluenceSolver } from './solver';
 
@@ -51,13 +51,7 @@ export async function scoreRows(
       opts.onProgress && ((p) => opts.onProgress!({ ...p, done: Math.round(p.done * scale), total: n })),
   });
   const { of } = merged;
-  const out: RowScores = {
-    prob: new Float64Array(n),
-    pred: new Int32Array(n),
-    loss: new Float64Array(n),
-    score: new Float64Array(n),
-    selfInfluence: new Float64Array(n),
-  };
+  const out = emptyScores(n);
   for (let i = 0; i < n; i++) {
     const v = of[i];
     out.prob[i] = distinct.prob[v];
@@ -69,6 +63,16 @@ export async function scoreRows(
   return out;
 }
 
+function emptyScores(n: number): RowScores {
+  return {
+    prob: new Float64Array(n),
+    pred: new Int32Array(n),
+    loss: new Float64Array(n),
+    score: new Float64Array(n),
+    selfInfluence: new Float64Array(n),
+  };
+}
+
 /** scoreRows on every row of data, one by one (in batches). */
 async function scoreDistinctRows(
   head: Head,
@@ -78,13 +82,7 @@ async function scoreDistinctRows(
 ): Promise<RowScores> {
   const n = data.n;
   const C = head.classes;
-  const out: RowScores = {
-    prob: new Float64Array(n),
-    pred: new Int32Array(n),
-    loss: new Float64Array(n),
-    score: new Float64Array(n),
-    selfInfluence: new Float64Array(n),
-  };
+  const out = emptyScores(n);
   let lastYield = Date.now();
   let size = 1;
   for (let b = 0; b < n;) {
