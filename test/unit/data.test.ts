@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readDataset } from '../../src/engine/data/readDataset';
 import { DataError, type FieldValue } from '../../src/engine/types';
+import { fixtureFolder } from './helpers';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'memscore-data-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-let n = 0;
-function fixture(ext: string, content: string | Buffer): string {
-  const file = path.join(dir, `f${n++}.${ext}`);
-  writeFileSync(file, content);
-  return file;
-}
+const { fixture } = fixtureFolder('memscore-data-');
 
 /** Raw physical lines of a file (line 1 without BOM), as an editor would show them. */
 function rawLines(file: string): string[] {

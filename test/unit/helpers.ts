@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after } from 'node:test';
 import type { HeadData } from '../../src/engine/model/head';
 
 /** Deterministic pseudo-random numbers for fixtures. */
@@ -85,4 +89,25 @@ export function inverse(A: Float64Array, n: number): Float64Array {
     }
   }
   return inv;
+}
+
+/**
+ * A temporary folder for one test file's fixtures, removed after its tests: `fixture(ext, content)` writes a new
+ * file f<k>.<ext> there and returns its path.
+ */
+export function fixtureFolder(prefix: string): {
+  dir: string;
+  fixture: (ext: string, content: string | Buffer) => string;
+} {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  return {
+    dir,
+    fixture(ext, content) {
+      const file = path.join(dir, `f${n++}.${ext}`);
+      writeFileSync(file, content);
+      return file;
+    },
+  };
 }

@@ -5,34 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  closeSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync, openSync, closeSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CsvParser, csvRecords, uniqueHeader } from '../../src/engine/data/csv';
 import { jsonlRecords } from '../../src/engine/data/jsonl';
 import { readLines, sniffEncoding } from '../../src/engine/data/rawText';
 import { readDataset } from '../../src/engine/data/readDataset';
 import { DataError } from '../../src/engine/types';
+import { fixtureFolder } from './helpers';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'memscore-rel-readers-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-let n = 0;
-function fixture(ext: string, content: string | Buffer): string {
-  const file = path.join(dir, `f${n++}.${ext}`);
-  writeFileSync(file, content);
-  return file;
-}
+const { dir, fixture } = fixtureFolder('memscore-rel-readers-');
 
 async function dataError(p: Promise<unknown>, re: RegExp): Promise<DataError> {
   try {

@@ -5,10 +5,9 @@
  * ranges the first read gave them.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decodedText } from '../../src/engine/data/decodedText';
 import { readFieldValues } from '../../src/engine/data/fieldValues';
 import { openDataset, readDataset } from '../../src/engine/data/readDataset';
@@ -22,18 +21,10 @@ import { Standardizer } from '../../src/engine/pipeline/standardize';
 import { TextGroups, findTextDuplicates } from '../../src/engine/reasons/textDuplicates';
 import { DataError, type DatasetRow } from '../../src/engine/types';
 import { FittedStates, RowTexts } from '../../src/worker/state';
-import { rng } from './helpers';
+import { fixtureFolder, rng } from './helpers';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'memscore-streaming-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { fixture } = fixtureFolder('memscore-streaming-');
 const shared = path.resolve(process.env.MEMSCORE_DATA ?? path.join(__dirname, '../../../shared/data'));
-
-let n = 0;
-function fixture(ext: string, content: string | Buffer): string {
-  const file = path.join(dir, `f${n++}.${ext}`);
-  writeFileSync(file, content);
-  return file;
-}
 
 const WORDS = ['free money now', 'meeting moved to tuesday', 'cheap pills offer', 'lunch with the team'];
 const labelOf = (i: number) => (i % 3 === 0 ? 'spam' : 'ham');
