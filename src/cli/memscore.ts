@@ -1,8 +1,7 @@
 import { checkFitOptions } from '../engine/pipeline/fit';
 import { validateOptions } from '../engine/pipeline/options';
 import { optionsFromFlags, pipelineFlags } from '../engine/pipeline/optionSources';
-import { scoreDataset } from '../engine/pipeline/scoreJob';
-import type { ScoreResult } from '../protocol/results';
+import { type ScoreState, runScoreJob } from '../engine/pipeline/scoreJob';
 import { UsageError } from '../engine/types';
 import { parseArgs } from './args';
 import { reportFailure } from './failure';
@@ -58,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     ],
   );
   const progress = stderrProgress();
-  const result = await scoreDataset(
+  const state = await runScoreJob(
     positional[0],
     { ...options, test: flags.get('test') as string | undefined },
     {
@@ -74,27 +73,30 @@ async function main(argv: string[]): Promise<number> {
   // Both outputs are staged, then put in place together: a failure on one leaves the other as it was.
   const staged: OutputWriter[] = [];
   try {
-    if (out) staged.push(stageRows(out, result));
+    if (out) staged.push(stageRows(out, state));
     if (summaryFile) {
       const w = openOutput({ flag: '--summary', path: summaryFile });
       staged.push(w);
-      w.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+      w.write(`${JSON.stringify(state.result.summary, null, 2)}\n`);
     }
   } catch (err) {
     for (const w of staged) w.discard();
     throw err;
   }
   commitAll(staged);
-  printReport(result);
+  printReport(state);
   return 0;
 }
 
-/** --out's rows, staged in a temporary file (see openOutput); the caller commits or discards it. */
-function stageRows(file: string, result: ScoreResult): OutputWriter {
+/**
+ * --out's rows, staged in a temporary file (see openOutput); the caller commits or discards it. Built one at a time
+ * from the job's columns (a million row objects at once would be 290 MB).
+ */
+function stageRows(file: string, state: ScoreState): OutputWriter {
   const w = openOutput({ flag: '--out', path: file });
   try {
-    for (const r of result.rows) {
-      const { completenessGap: _gap, ...row } = r;
+    for (let i = 0; i < state.rows.length; i++) {
+      const { completenessGap: _gap, ...row } = state.rows.at(i);
       w.write(`${JSON.stringify(row)}\n`);
     }
   } catch (err) {
@@ -104,8 +106,8 @@ function stageRows(file: string, result: ScoreResult): OutputWriter {
   return w;
 }
 
-function printReport({ rows, summary }: ScoreResult): void {
-  const s = summary;
+function printReport(state: ScoreState): void {
+  const s = state.result.summary;
   const lines = [
     `${s.counts.rows} rows scored, ${s.counts.skipped} skipped (${s.file})`,
     `fields: label=${s.fields.label} text=${s.fields.text.join(',') || '-'}${s.fields.numeric ? ` numeric=${s.fields.numeric.length} columns` : ''}`,
@@ -156,7 +158,7 @@ function printReport({ rows, summary }: ScoreResult): void {
     'most memorized rows:',
     'rank  line  id                    label      pred       P(y|x)   score',
   );
-  const top = [...rows].sort((a, b) => a.rank - b.rank).slice(0, 10);
+  const top = state.rows.top(10);
   for (const r of top)
     lines.push(
       `${String(r.rank).padEnd(5)} ${String(r.line).padEnd(5)} ${r.id.slice(0, 20).padEnd(21)} ${r.label.slice(0, 10).padEnd(10)} ${r.pred

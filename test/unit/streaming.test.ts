@@ -17,6 +17,7 @@ import { WordsFeaturizer } from '../../src/engine/featurize/words';
 import { attributeRows } from '../../src/engine/pipeline/attribute';
 import { fit } from '../../src/engine/pipeline/fit';
 import { poolAll, prepare } from '../../src/engine/pipeline/prepare';
+import { ownRows } from '../../src/engine/model/identicalRows';
 import { Standardizer } from '../../src/engine/pipeline/standardize';
 import { TextGroups, findTextDuplicates } from '../../src/engine/reasons/textDuplicates';
 import { DataError, type DatasetRow } from '../../src/engine/types';
@@ -237,8 +238,20 @@ describe('reading streams', () => {
       if (f.poolsFrom === 'row') f.fit(all.rows);
       const ref = await poolAll(f, all.rows, () => undefined, undefined, 'featurizing');
       Standardizer.fit(ref.X, all.rows.length, f.dim).applyRows(ref.X, all.rows.length);
-      assert.equal(prep.data.X.length, ref.X.length);
-      assert.deepEqual(prep.data.X, ref.X, `${path.basename(file)}: the same pooled, standardized features`);
+      const name = path.basename(file);
+      if (file === text) {
+        // The text fixture repeats its rows: each distinct (vector, label) is stored once (HeadData.of), and the
+        // standardization weighs it by its copies, so the sums run in another order (equal to rounding).
+        assert.ok(prep.data.of && prep.data.X.length < ref.X.length / 10, `${name}: rows share X's rows`);
+        const own = ownRows(prep.data, f.dim).X;
+        assert.equal(own.length, ref.X.length);
+        let err = 0;
+        for (let k = 0; k < own.length; k++) err = Math.max(err, Math.abs(own[k] - ref.X[k]));
+        assert.ok(err < 1e-12, `${name}: the same pooled, standardized features (largest difference ${err})`);
+      } else {
+        assert.equal(prep.data.of, undefined, `${name}: distinct rows keep a row of X each`);
+        assert.deepEqual(prep.data.X, ref.X, `${name}: the same pooled, standardized features`);
+      }
       assert.deepEqual(prep.warnings, all.warnings);
       assert.deepEqual(prep.skipped, all.skipped);
       assert.ok(prep.rows.every((r) => !('fields' in r)));

@@ -11,6 +11,7 @@
  */
 import { rankDescending } from '../influence/scores';
 import { HEADS } from '../model/heads';
+import { featureBlock } from '../model/identicalRows';
 import { spearman } from '../stats';
 import {
   type ExperimentControl,
@@ -95,7 +96,7 @@ export async function memorizationExperiment(
     retrainSeconds += (performance.now() - t) / 1000;
     for (let b = 0; b < n; b += 4096) {
       const e = Math.min(n, b + 4096);
-      const p = head.probabilities(data.X.subarray(b * D, e * D), e - b);
+      const p = head.probabilities(featureBlock(data, D, b, e - b), e - b);
       for (let i = b; i < e; i++) {
         const q = p[(i - b) * C + data.y[i]];
         const side = inSubset[i] ? 0 : 1;

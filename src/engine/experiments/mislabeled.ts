@@ -4,6 +4,7 @@
  * another class are the candidates; ranking by this loss found flipped labels best on the shared noisy data (see
  * `memscore eval noise`).
  */
+import { ownRows } from '../model/identicalRows';
 import { type ExperimentControl, type Prepared, fitHead, yieldNow } from './prepare';
 import type { MislabeledResult } from '../../protocol/experiments';
 
@@ -29,7 +30,7 @@ export async function mislabeledSummary(
   const loss = new Float64Array(n);
   const prob = new Float64Array(n);
   const pred = new Int32Array(n);
-  const probs = head.probabilities(data.X, n);
+  const probs = head.probabilities(ownRows(data, head.dim).X, n);
   for (let i = 0; i < n; i++) {
     const p = probs.subarray(i * C, (i + 1) * C);
     let best = 0;

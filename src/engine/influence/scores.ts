@@ -1,5 +1,5 @@
 import type { Head, HeadData } from '../model/head';
-import { mergeIdenticalRows } from '../model/identicalRows';
+import { featureBlock, mergeIdenticalRows } from '../model/identicalRows';
 import type { ProgressCallback } from '../types';
 import type { InfluenceSolver } from './solver';
 
@@ -50,7 +50,7 @@ export async function scoreRows(
     onProgress:
       opts.onProgress && ((p) => opts.onProgress!({ ...p, done: Math.round(p.done * scale), total: n })),
   });
-  const { of } = merged;
+  const of = merged.distinctOf;
   const out = emptyScores(n);
   for (let i = 0; i < n; i++) {
     const v = of[i];
@@ -140,7 +140,7 @@ export function accuracy(head: Head, data: HeadData): number {
   let ok = 0;
   for (let b = 0; b < data.n; b += 4096) {
     const m = Math.min(4096, data.n - b);
-    const p = head.probabilities(data.X.subarray(b * D, (b + m) * D), m);
+    const p = head.probabilities(featureBlock(data, D, b, m), m);
     for (let i = 0; i < m; i++) {
       let best = 0;
       for (let c = 1; c < C; c++) if (p[i * C + c] > p[i * C + best]) best = c;

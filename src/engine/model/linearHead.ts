@@ -28,7 +28,7 @@ import {
   softmaxObjective,
   softmaxProbabilities,
 } from '../linalg/softmaxLinear';
-import { mergeIdenticalRows } from './identicalRows';
+import { featureRow, mergeIdenticalRows, ownRows } from './identicalRows';
 import { newtonCg } from './newtonCg';
 
 /** Softmax of theta (C x (D+1)) on x[xOff .. xOff+D), written into out (length C, at outOff). */
@@ -113,8 +113,10 @@ export class LinearHead implements Head {
     return `linear (${this.size} parameters)`;
   }
 
+  /** The problem over data's rows, a row of X each (EK-FAC's factors; shared rows are copied out for them). */
   private problem(data: HeadData): SoftmaxLinearProblem {
-    return { classes: this.classes, dim: this.dim, X: data.X, y: data.y, n: data.n, l2: this.l2 };
+    const own = ownRows(data, this.dim);
+    return { classes: this.classes, dim: this.dim, X: own.X, y: own.y, n: own.n, l2: this.l2 };
   }
 
   /** The problem over data's distinct rows, weighted by their copies (or over data itself: see MergedRows). */
@@ -154,7 +156,7 @@ export class LinearHead implements Head {
     if (!probs) return undefined;
     let basis = this.inputBasis;
     if (!basis || basis.data !== data || basis.n !== data.n) {
-      const { values, vectors } = symmetricEigen(inputSecondMoment(data.X, data.n, D), D1);
+      const { values, vectors } = symmetricEigen(inputSecondMoment(ownRows(data, D).X, data.n, D), D1);
       basis = this.inputBasis = { data, n: data.n, values, vectors };
     }
     // The kept probabilities are those of the merged rows when the objective ran on them (mergedProblem).
@@ -223,7 +225,7 @@ export class LinearHead implements Head {
   ): void {
     const { classes: C, dim: D } = this;
     const D1 = D + 1;
-    const off = i * D;
+    const off = featureRow(data, i) * D;
     const X = data.X;
     const p = new Float64Array(C);
     softmaxRow(this.theta, C, D, X, off, p);

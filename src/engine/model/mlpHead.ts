@@ -41,6 +41,7 @@ import {
   pseudoErrors,
   sliceRow,
 } from './mlpNet';
+import { ownRows } from './identicalRows';
 import { trainMlp } from './mlpTrain';
 
 /** Rows per block of the full-data passes: large, so each product is one big gemm call. */
@@ -283,12 +284,14 @@ export class MlpHead implements Head {
   private stateOf(data: HeadData): DataState {
     const st = this.state;
     if (st && st.data === data && sameValues(st.theta, this.theta)) return st;
+    // The MLP's passes read a row of X per row: shared rows (HeadData.of) are copied out once (cached).
+    const X = ownRows(data, this.dim).X;
     const grad = new Float64Array(this.size);
     const chunks: DataState['chunks'] = [];
     let loss = 0;
     for (let from = 0; from < data.n; from += CHUNK) {
       const m = Math.min(CHUNK, data.n - from);
-      const f = forward(this.net, this.theta, data.X, from, m);
+      const f = forward(this.net, this.theta, X, from, m);
       const b = backward(this.net, this.theta, f, data.y, from);
       loss += blockLoss(f, data.y, from, this.classes);
       accumulateGradient(this.net, f, b, grad, 1 / data.n);

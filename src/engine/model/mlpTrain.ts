@@ -9,6 +9,7 @@
 import { ekfacSolverKind } from '../influence/ekfac';
 import { dot } from '../linalg/dense';
 import type { Head, HeadData } from './head';
+import { ownRows } from './identicalRows';
 import type { TrainOptions, TrainReport } from './headKind';
 import { lbfgs } from './lbfgs';
 import type { MlpHead } from './mlpHead';
@@ -185,6 +186,7 @@ export function fitOf(
 ): { accuracy: number; ceiling: number } {
   const C = head.classes;
   const D = head.dim;
+  data = ownRows(data, D);
   const p = head.probabilities(data.X, data.n);
   let ok = 0;
   for (let i = 0; i < data.n; i++) {

@@ -10,6 +10,7 @@ import type { Featurizer, PoolOptions, PooledBatch } from '../featurize/featuriz
 import { createFeaturizer, parseFeaturizerSpec } from '../featurize/registry';
 import { TextGroups } from '../reasons/textDuplicates';
 import type { HeadData } from '../model/head';
+import { MERGE_BELOW, featureRow, rowHash, sameBits } from '../model/identicalRows';
 import { DataError, type LeanRow, type ProgressCallback, type SkippedRow, type SourceRange } from '../types';
 import { yieldToEventLoop } from './clock';
 import type { DataOptions, FeaturizerStageOptions, ReasonStageOptions } from './options';
@@ -87,6 +88,7 @@ export async function prepare(
     t0,
     stage: 'featurizing',
     fit: true,
+    share: true,
     onPooled: (n) => (pooledRows = n),
   });
   if (groups) {
@@ -110,13 +112,15 @@ export async function prepare(
   if (!rows.length) throw new DataError('no rows have features', file);
   const classes = [...new Set(rows.map((r) => r.label))].sort();
   if (classes.length < 2) throw new DataError(`needs at least two classes among the featurized rows`, file);
-  const X = pooled.missing.size
-    ? compact(pooled.X, featurizer.dim, readRows.length, pooled.missing)
-    : pooled.X;
   const D = featurizer.dim;
-  checkFinite(X, rows, D, file);
-  const transform = fo.standardize === false ? IDENTITY : Standardizer.fit(X, rows.length, D);
-  transform.applyRows(X, rows.length);
+  // Shared rows (identical features and label stored once): the missing rows never got a row of X.
+  const of = pooled.of && pooled.missing.size ? pooled.of.filter((v) => v >= 0) : pooled.of;
+  const X = pooled.missing.size && !of ? compact(pooled.X, D, readRows.length, pooled.missing) : pooled.X;
+  const xRows = X.length / D;
+  checkFinite(X, rows, D, file, of);
+  const copies = of ? copyCounts(of, xRows) : undefined;
+  const transform = fo.standardize === false ? IDENTITY : Standardizer.fit(X, xRows, D, copies);
+  transform.applyRows(X, xRows);
   const index = new Map(classes.map((c, k) => [c, k]));
   const y = Int32Array.from(rows, (r) => index.get(r.label)!);
   const truncated = new Map<number, SourceRange[]>();
@@ -135,7 +139,7 @@ export async function prepare(
     classes,
     featurizer,
     transform,
-    data: { X, y, n: rows.length },
+    data: { X, y, n: rows.length, ...(of ? { of } : {}) },
     truncated,
     skipped,
     warnings: [...read.warnings],
@@ -146,7 +150,10 @@ export async function prepare(
 }
 
 interface Pooled {
+  /** A row per pooled row, or with `of` a row per distinct (vector, label) pair. */
   X: Float64Array;
+  /** Pooled row i's row of X (-1 for a row without a vector), when identical rows share one. */
+  of?: Int32Array;
   truncated: Map<number, SourceRange[]>;
   missing: Map<number, string>;
 }
@@ -169,6 +176,8 @@ async function readAndPool(
     accept?: (row: LeanRow) => boolean;
     /** Told the number of rows pooled so far, after each batch pooled while reading. */
     onPooled?: (rows: number) => void;
+    /** Store identical (vector, label) rows once (HeadData.of) when enough of them repeat. */
+    share?: boolean;
   },
 ): Promise<{ read: ReadResult<LeanRow>; rows: LeanRow[]; pooled: Pooled; seconds: Prepared['seconds'] }> {
   const { report, signal, accept } = o;
@@ -181,7 +190,7 @@ async function readAndPool(
     const seconds = { reading: (t1 - o.t0) / 1000, featurizing: (performance.now() - t1) / 1000 };
     return { read, rows, pooled, seconds };
   }
-  const sink = new PooledSink(featurizer.dim, reader.estimatedRows);
+  const sink = new PooledSink(featurizer.dim, reader.estimatedRows, o.share ?? false);
   const taken: number[] = [];
   let poolMs = 0;
   const read = await reader.read(async (batch) => {
@@ -189,7 +198,7 @@ async function readAndPool(
     const t = performance.now();
     const rows = accept ? batch.filter(accept) : batch;
     if (accept) for (const r of rows) taken.push(r.index);
-    if (rows.length) sink.add(await featurizer.pool(rows, { signal }), rows.length, reader.share());
+    if (rows.length) sink.add(await featurizer.pool(rows, { signal }), rows, reader.share());
     poolMs += performance.now() - t;
     o.onPooled?.(sink.rows);
   }, BATCH);
@@ -208,10 +217,23 @@ async function readAndPool(
  * The pooled features of rows that come in batches, in one matrix. Sized from the reader's estimate of the row count
  * and, when that falls short, from the share of the file read so far, so that it is rarely copied; a large unused
  * tail is cut off at the end.
+ *
+ * With `share`, a row whose vector and label are bitwise those of an earlier row gets no row of its own: it points
+ * to the earlier one (Pooled.of). A file of short texts repeats them (1,000,000 two-word rows: 763 MB of features
+ * as rows, 140 MB as distinct rows). When most rows turn out distinct, the matrix becomes a row per row again: after
+ * SHARE_PROBE rows as soon as more than SHARE_GIVE_UP of them are distinct, and at the end above MERGE_BELOW.
  */
 class PooledSink {
   private X: Float64Array;
   private n = 0;
+  /** Shared mode: each row's row of X (-1: no vector), the distinct rows so far, their labels and hash chains. */
+  private of?: Int32Array;
+  private distinct = 0;
+  private Xbits: Uint32Array = new Uint32Array(0);
+  private label = new Int32Array(0);
+  private chain = new Int32Array(0);
+  private readonly heads = new Map<number, number>();
+  private readonly labelIds = new Map<string, number>();
 
   /** Rows added so far. */
   get rows(): number {
@@ -222,30 +244,104 @@ class PooledSink {
 
   constructor(
     private readonly D: number,
-    estimate: number,
+    private readonly estimate: number,
+    share: boolean,
   ) {
-    this.X = new Float64Array(Math.ceil(estimate * 1.02 + BATCH) * D);
+    const rows = share ? Math.min(estimate, 4096) : estimate;
+    this.X = new Float64Array(Math.ceil(rows * 1.02 + BATCH) * D);
+    if (share) {
+      this.Xbits = new Uint32Array(this.X.buffer);
+      this.of = new Int32Array(Math.ceil(estimate * 1.02 + BATCH));
+      this.label = new Int32Array(this.X.length / D);
+      this.chain = new Int32Array(this.X.length / D);
+    }
   }
 
   /** `share`: the part of the file read so far (0..1), to size the matrix for the rest. */
-  add(batch: PooledBatch, m: number, share: number): void {
-    const { D } = this;
-    const need = (this.n + m) * D;
-    if (need > this.X.length) {
-      const byShare = share > 0 && share <= 1 ? ((this.n + m) / share) * 1.05 : 0;
-      const rows = Math.ceil(Math.max(this.n + m, byShare, 1.25 * (this.X.length / D))) + BATCH;
-      const grown = new Float64Array(rows * D);
-      grown.set(this.X.subarray(0, this.n * D));
-      this.X = grown;
-    }
-    this.X.set(batch.X.subarray(0, m * D), this.n * D);
+  add(batch: PooledBatch, rows: readonly LeanRow[], share: number): void {
+    const m = rows.length;
     for (const [k, r] of batch.truncated ?? []) this.truncated.set(this.n + k, r);
     for (const [k, why] of batch.missing ?? []) this.missing.set(this.n + k, why);
+    if (this.of) this.addShared(batch, rows, share);
+    else {
+      this.reserve(this.n + m, share);
+      this.X.set(batch.X.subarray(0, m * this.D), this.n * this.D);
+    }
     this.n += m;
+    if (this.of && this.n >= SHARE_PROBE && this.distinct > SHARE_GIVE_UP * this.n) this.unshare();
+  }
+
+  private addShared(batch: PooledBatch, rows: readonly LeanRow[], share: number): void {
+    const { D } = this;
+    const words = 2 * D;
+    const bits = new Uint32Array(batch.X.buffer, batch.X.byteOffset, rows.length * words);
+    if (this.n + rows.length > this.of!.length) {
+      const byShare = share > 0 && share <= 1 ? ((this.n + rows.length) / share) * 1.05 : 0;
+      const grown = new Int32Array(Math.ceil(Math.max(byShare, 1.25 * this.of!.length)) + BATCH);
+      grown.set(this.of!);
+      this.of = grown;
+    }
+    for (let k = 0; k < rows.length; k++) {
+      const i = this.n + k;
+      if (batch.missing?.has(k)) {
+        this.of![i] = -1;
+        continue;
+      }
+      let lab = this.labelIds.get(rows[k].label);
+      if (lab === undefined) this.labelIds.set(rows[k].label, (lab = this.labelIds.size));
+      const h = rowHash(bits, k * words, words, lab);
+      let v = this.heads.get(h) ?? -1;
+      const Xbits = this.Xbits;
+      while (v >= 0 && !(this.label[v] === lab && sameBits(Xbits, v * words, bits, k * words, words)))
+        v = this.chain[v];
+      if (v < 0) {
+        v = this.distinct++;
+        this.reserve(this.distinct, 0);
+        this.X.set(batch.X.subarray(k * D, (k + 1) * D), v * D);
+        this.label[v] = lab;
+        this.chain[v] = this.heads.get(h) ?? -1;
+        this.heads.set(h, v);
+      }
+      this.of![i] = v;
+    }
+  }
+
+  /** Room for `rows` rows of X (and, shared, their labels and chains). */
+  private reserve(rows: number, share: number): void {
+    const { D } = this;
+    if (rows * D <= this.X.length) return;
+    const byShare = share > 0 && share <= 1 ? (rows / share) * 1.05 : 0;
+    const size = Math.ceil(Math.max(rows, byShare, 1.25 * (this.X.length / D))) + BATCH;
+    const grown = new Float64Array(size * D);
+    grown.set(this.X.subarray(0, (this.of ? this.distinct : this.n) * D));
+    this.X = grown;
+    if (this.of) {
+      this.Xbits = new Uint32Array(grown.buffer);
+      const label = new Int32Array(size);
+      label.set(this.label);
+      this.label = label;
+      const chain = new Int32Array(size);
+      chain.set(this.chain);
+      this.chain = chain;
+    }
+  }
+
+  /** Back to a row of X per row (rows without a vector get zeros, as compact() drops them). */
+  private unshare(): void {
+    const { D } = this;
+    const of = this.of!;
+    const X = new Float64Array(Math.ceil(Math.max(this.n, this.estimate) * 1.02 + BATCH) * D);
+    for (let i = 0; i < this.n; i++)
+      if (of[i] >= 0) X.set(this.X.subarray(of[i] * D, (of[i] + 1) * D), i * D);
+    this.X = X;
+    this.of = undefined;
+    this.heads.clear();
+    this.label = this.chain = new Int32Array(0);
   }
 
   finish(): Pooled {
-    const used = this.n * this.D;
+    if (this.of && this.distinct > MERGE_BELOW * (this.n - this.missing.size)) this.unshare();
+    const used = (this.of ? this.distinct : this.n) * this.D;
     // A tail of more than a tenth is copied away; a smaller one stays (a view, no second matrix).
     const X =
       used === this.X.length
@@ -253,8 +349,20 @@ class PooledSink {
         : used < 0.9 * this.X.length
           ? this.X.slice(0, used)
           : this.X.subarray(0, used);
-    return { X, truncated: this.truncated, missing: this.missing };
+    const of = this.of?.slice(0, this.n);
+    return { X, ...(of ? { of } : {}), truncated: this.truncated, missing: this.missing };
   }
+}
+
+/** Rows after which a sink gives sharing up when more than this share of them are distinct. */
+const SHARE_PROBE = 20_000;
+const SHARE_GIVE_UP = 0.9;
+
+/** How many rows use each of the m rows of X. */
+function copyCounts(of: Int32Array, m: number): Float64Array {
+  const w = new Float64Array(m);
+  for (const v of of) w[v]++;
+  return w;
 }
 
 /** Pools rows in batches into one matrix (positions as in `rows`). */
@@ -292,10 +400,17 @@ function compact(X: Float64Array, D: number, n: number, drop: ReadonlyMap<number
 }
 
 /** A non-finite pooled value would make every score NaN: name the row and the column instead. */
-function checkFinite(X: Float64Array, rows: readonly LeanRow[], D: number, file: string): void {
+function checkFinite(
+  X: Float64Array,
+  rows: readonly LeanRow[],
+  D: number,
+  file: string,
+  of?: Int32Array,
+): void {
   for (let k = 0; k < X.length; k++)
     if (!Number.isFinite(X[k])) {
-      const i = Math.floor(k / D);
+      const r = Math.floor(k / D);
+      const i = of ? of.indexOf(r) : r;
       throw new DataError(
         `the row's features overflow: pooled value ${X[k]} in column ${(k % D) + 1} of ${D} (a value too large for float64?)`,
         file,
@@ -304,14 +419,15 @@ function checkFinite(X: Float64Array, rows: readonly LeanRow[], D: number, file:
     }
 }
 
-/** The rows idx of data (in that order). */
+/** The rows idx of data (in that order), a row of X each. */
 export function subset(data: HeadData, dim: number, idx: ArrayLike<number>): HeadData {
   const n = idx.length;
   const X = new Float64Array(n * dim);
   const y = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     const i = idx[k];
-    X.set(data.X.subarray(i * dim, (i + 1) * dim), k * dim);
+    const r = featureRow(data, i);
+    X.set(data.X.subarray(r * dim, (r + 1) * dim), k * dim);
     y[k] = data.y[i];
   }
   return { X, y, n };

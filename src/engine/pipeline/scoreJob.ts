@@ -11,9 +11,17 @@ import { attributeRows } from './attribute';
 import { type Fitted, checkFitOptions, fit } from './fit';
 import { DEFAULT_ATTRIBUTE, DEFAULT_STEPS, type PipelineOptions, validateOptions } from './options';
 import { readFieldValues } from '../data/fieldValues';
-import { type ReasonJob, computeReasons, duplicateClusters, groupTable } from '../reasons/index';
+import {
+  type ReasonJob,
+  type ReasonJobOptions,
+  computeReasons,
+  duplicateClusters,
+  groupTable,
+} from '../reasons/index';
 import { type L2Choice, chooseL2 } from './l2auto';
+import { featureBlock, featureRow } from '../model/identicalRows';
 import { type Control, type Prepared, prepare, prepareTest } from './prepare';
+import { ScoredRows } from './scoredRows';
 
 export interface ScoreJobOptions extends PipelineOptions {
   /** A test file scored for accuracy only. */
@@ -27,6 +35,8 @@ export interface ScoreState {
   prep: Prepared;
   fitted: Fitted;
   scores: RowScores;
+  /** The rows as columns, a row object built when asked (result.rows builds them all, once). */
+  rows: ScoredRows;
   result: ScoreResult;
 }
 
@@ -70,21 +80,7 @@ export async function runScoreJob(
   const scores = await scoreRows(fitted.head, prep.data, fitted.solver, { onProgress: report, signal });
   clock.lap('scoring');
   const { rank, percentile, order } = rankDescending(scores.score);
-  const classes = prep.classes;
-  const rows: ScoredRow[] = prep.rows.map((r, i) => ({
-    index: r.index,
-    line: r.line,
-    id: r.id,
-    label: r.label,
-    pred: classes[scores.pred[i]],
-    prob: scores.prob[i],
-    loss: scores.loss[i],
-    score: scores.score[i],
-    selfInfluence: scores.selfInfluence[i],
-    rank: rank[i],
-    percentile: percentile[i],
-    ...(prep.truncated.has(i) ? { truncated: prep.truncated.get(i) } : {}),
-  }));
+  const rows = new ScoredRows(prep, scores, rank, percentile);
 
   const steps = opts.attribution?.steps ?? DEFAULT_STEPS;
   const wanted = [
@@ -92,17 +88,17 @@ export async function runScoreJob(
     ...(opts.attribution?.rows ?? []),
   ];
   const attributed = await attributeRows(prep, fitted, wanted, steps, { onProgress: report, signal });
-  for (const [i, t] of attributed) {
-    rows[i].tokens = t.tokens;
-    rows[i].completenessGap = t.gap;
-  }
+  for (const [i, t] of attributed) rows.setTokens(i, t.tokens, t.gap);
   clock.lap('attributing');
   memory.sample();
 
   const why =
     opts.reasons?.enabled === false
       ? undefined
-      : summaryOfReasons(await reasonsOf(prep, fitted, scores, { onProgress: report, signal }), rows);
+      : summaryOfReasons(
+          await reasonsOf(prep, fitted, scores, { onProgress: report, signal }, { releaseTexts: true }),
+          rows,
+        );
   // The texts' groups and signatures served the reasons only (the job's state keeps prep for attributions).
   delete prep.textGroups;
   clock.lap('reasons');
@@ -137,7 +133,14 @@ export async function runScoreJob(
   memory.sample();
   summary.peakMemoryMB = memory.peakMB;
   summary.completeness = completenessOf(rows, steps);
-  return { file, options: opts, prep, fitted, scores, result: { rows, summary } };
+  // Built on first use: `memscore score` writes row by row from `rows` and never builds them all.
+  const result = {
+    summary,
+    get rows(): ScoredRow[] {
+      return rows.all();
+    },
+  };
+  return { file, options: opts, prep, fitted, scores, rows, result };
 }
 
 /** The scoring job's results only. */
@@ -159,15 +162,12 @@ export async function explainRows(
   control: Control = {},
 ): Promise<ScoredRow[]> {
   const steps = state.options.attribution?.steps ?? DEFAULT_STEPS;
-  const rows = state.result.rows;
-  const todo = indices.filter((i) => i >= 0 && i < rows.length && !rows[i].tokens);
+  const rows = state.rows;
+  const todo = indices.filter((i) => i >= 0 && i < rows.length && !rows.hasTokens(i));
   const attributed = await attributeRows(state.prep, state.fitted, todo, steps, control);
-  for (const [i, t] of attributed) {
-    rows[i].tokens = t.tokens;
-    rows[i].completenessGap = t.gap;
-  }
+  for (const [i, t] of attributed) rows.setTokens(i, t.tokens, t.gap);
   state.result.summary.completeness = completenessOf(rows, steps);
-  return indices.filter((i) => i >= 0 && i < rows.length).map((i) => rows[i]);
+  return indices.filter((i) => i >= 0 && i < rows.length).map((i) => rows.at(i));
 }
 
 /** Duplicate groups kept in the summary (the largest first); `total` says how many there were. */
@@ -179,12 +179,12 @@ const MAX_DUPLICATE_GROUPS = 2000;
  */
 function summaryOfReasons(
   job: ReasonJob,
-  rows: ScoredRow[],
+  rows: ScoredRows,
 ): Pick<ReasonJob['reasons'], 'counts' | 'withAnyReason' | 'rows'> & {
   notes: string[];
   duplicates?: ScoreSummary['duplicates'];
 } {
-  rows.forEach((r, i) => (r.reasons = job.reasons.rows[i]));
+  rows.setReasons(job.reasons.rows);
   const clusters = job.duplicates ? duplicateClusters(job.duplicates) : undefined;
   return {
     counts: job.reasons.counts,
@@ -207,6 +207,7 @@ export async function reasonsOf(
   fitted: Fitted,
   scores: RowScores,
   control: Control,
+  opts: Pick<ReasonJobOptions, 'releaseTexts'> = {},
 ): Promise<ReasonJob> {
   control.onProgress?.({ stage: 'reasons', done: 0, total: 1, message: 'neighbours and duplicates' });
   const { data } = prep;
@@ -218,6 +219,7 @@ export async function reasonsOf(
   const job = await computeReasons(
     {
       X: data.X,
+      ...(data.of ? { of: data.of } : {}),
       n: data.n,
       dim: D,
       classes: prep.classes,
@@ -227,10 +229,10 @@ export async function reasonsOf(
       texts,
       selfInfluence: scores.selfInfluence,
       selfInfluenceWithLabel: (i, c) =>
-        fitted.solver.selfInfluence(fitted.head.gradients(data.X.subarray(i * D, (i + 1) * D), [c], 1))[0],
+        fitted.solver.selfInfluence(fitted.head.gradients(featureBlock(data, D, i, 1), [c], 1))[0],
       selfInfluenceWithLabels: selfInfluenceWithLabels(fitted, data, D),
     },
-    { signal: control.signal },
+    { signal: control.signal, ...opts },
   );
   control.onProgress?.({ stage: 'reasons', done: 1, total: 1 });
   return job;
@@ -251,17 +253,18 @@ function selfInfluenceWithLabels(
     const Xb = new Float64Array(Math.min(LABEL_BATCH, rows.length) * D);
     for (let b = 0; b < rows.length; b += LABEL_BATCH) {
       const m = Math.min(LABEL_BATCH, rows.length - b);
-      for (let k = 0; k < m; k++) Xb.set(data.X.subarray(rows[b + k] * D, (rows[b + k] + 1) * D), k * D);
+      for (let k = 0; k < m; k++) {
+        const r = featureRow(data, rows[b + k]);
+        Xb.set(data.X.subarray(r * D, (r + 1) * D), k * D);
+      }
       out.set(solver.selfInfluence(head.gradients(Xb, classIndex.subarray(b, b + m), m)).subarray(0, m), b);
     }
     return out;
   };
 }
 
-function completenessOf(rows: readonly ScoredRow[], steps: number): ScoreSummary['completeness'] {
-  const perRow = rows
-    .filter((r) => r.completenessGap !== undefined)
-    .map((r) => ({ index: r.index, gap: r.completenessGap! }));
+function completenessOf(rows: ScoredRows, steps: number): ScoreSummary['completeness'] {
+  const perRow = rows.gaps();
   if (!perRow.length) return undefined;
   return {
     rows: perRow.length,

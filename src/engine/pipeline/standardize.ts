@@ -31,20 +31,30 @@ export class Standardizer implements InputTransform {
     readonly scale: Float64Array,
   ) {}
 
-  /** Fits mean and std of the n rows of X (n x dim). */
-  static fit(X: Float64Array, n: number, dim: number): Standardizer {
+  /**
+   * Fits mean and std of the n rows of X (n x dim); with `copies`, row i of X stands for copies[i] rows (shared
+   * rows, HeadData.of), and the moments are those of all of them.
+   */
+  static fit(X: Float64Array, n: number, dim: number, copies?: Float64Array): Standardizer {
     const mean = new Float64Array(dim);
-    for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] += X[i * dim + j];
-    for (let j = 0; j < dim; j++) mean[j] /= Math.max(1, n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const w = copies ? copies[i] : 1;
+      total += w;
+      for (let j = 0; j < dim; j++) mean[j] += w * X[i * dim + j];
+    }
+    for (let j = 0; j < dim; j++) mean[j] /= Math.max(1, total);
     const ss = new Float64Array(dim);
-    for (let i = 0; i < n; i++)
+    for (let i = 0; i < n; i++) {
+      const w = copies ? copies[i] : 1;
       for (let j = 0; j < dim; j++) {
         const d = X[i * dim + j] - mean[j];
-        ss[j] += d * d;
+        ss[j] += w * d * d;
       }
+    }
     const scale = new Float64Array(dim);
     for (let j = 0; j < dim; j++) {
-      const sd = Math.sqrt(ss[j] / Math.max(1, n));
+      const sd = Math.sqrt(ss[j] / Math.max(1, total));
       // A constant column (or one at rounding level of its mean) has no spread to scale.
       scale[j] = sd > 1e-12 * Math.max(1, Math.abs(mean[j])) && Number.isFinite(sd) ? sd : 1;
     }

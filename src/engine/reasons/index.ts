@@ -5,7 +5,7 @@
 import { yieldToEventLoop } from '../pipeline/clock';
 import { type NeighbourMethod, type Neighbours, findNeighbours } from './neighbours';
 import { type ReasonRules, type ReasonsResult, explainReasons } from './reasons';
-import { type TextDuplicates, type TextGroups, findTextDuplicates } from './textDuplicates';
+import { type TextDuplicates, TextGroups, findTextDuplicates } from './textDuplicates';
 
 // Named re-exports (not `export *`): an ES module importing this file through tsx sees only names it can detect.
 export { type GroupRow, type GroupTable, MISSING_GROUP, TOP_PERCENTILE, groupTable } from './groups';
@@ -47,8 +47,10 @@ export {
 } from './textDuplicates';
 
 export interface ReasonJobInput {
-  /** The head's input: n x dim, pooled and standardized, row-major. */
+  /** The head's input: n x dim, pooled and standardized, row-major (with `of`: a row per distinct row). */
   X: ArrayLike<number>;
+  /** Row i's row of X when rows share X's rows (HeadData.of). */
+  of?: Int32Array;
   n: number;
   dim: number;
   classes: readonly string[];
@@ -74,6 +76,8 @@ export interface ReasonJobOptions {
   jaccard?: number;
   rules?: Partial<ReasonRules>;
   signal?: AbortSignal;
+  /** The texts' groups (TextGroups) are not needed after: their signatures go once the duplicates are found. */
+  releaseTexts?: boolean;
 }
 
 export interface ReasonJob {
@@ -94,6 +98,7 @@ export async function computeReasons(input: ReasonJobInput, opts: ReasonJobOptio
     return s;
   };
   const neighbours = await findNeighbours(input.X, input.n, input.dim, {
+    of: input.of,
     k: opts.k,
     method: opts.method,
     signal,
@@ -103,6 +108,7 @@ export async function computeReasons(input: ReasonJobInput, opts: ReasonJobOptio
   const duplicates = input.texts
     ? await findTextDuplicates(input.texts, { threshold: opts.jaccard, signal })
     : undefined;
+  if (opts.releaseTexts && input.texts instanceof TextGroups) input.texts.release();
   const sd = lap();
   await yieldToEventLoop(signal);
   const reasons = explainReasons({ ...input, neighbours, duplicates }, opts.rules);

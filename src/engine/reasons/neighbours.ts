@@ -33,6 +33,8 @@ export interface NeighbourOptions {
   method?: NeighbourMethod;
   /** Distinct vectors up to which `auto` searches exactly (default 20,000). */
   exactLimit?: number;
+  /** Row i's row of X when rows share X's rows (HeadData.of); X then has one row per distinct row. */
+  of?: Int32Array;
   /** HNSW parameters (usearch): graph degree, candidate lists while building and searching; threads (0 = all cores). */
   hnsw?: { connectivity?: number; expansionAdd?: number; expansionSearch?: number; threads?: number };
   signal?: AbortSignal;
@@ -75,13 +77,15 @@ export async function findNeighbours(
   D: number,
   opts: NeighbourOptions = {},
 ): Promise<Neighbours> {
-  if (X.length !== n * D) throw new Error(`neighbours: X has ${X.length} values, expected ${n} x ${D}`);
+  const shared = opts.of;
+  if (shared ? shared.length !== n || X.length % D : X.length !== n * D)
+    throw new Error(`neighbours: X has ${X.length} values, expected ${shared ? 'rows of' : n} x ${D}`);
   const k = Math.max(1, Math.floor(opts.k ?? DEFAULT_K));
   const method = opts.method ?? 'auto';
   // Identical vectors (rows with the same text) are searched once: a row's nearest are its copies, then the
   // copies of the nearest distinct vectors, so k distinct neighbours per distinct vector are enough. Only the
   // distinct unit rows are kept (Ud), not a unit copy of every row.
-  const distinct = distinctUnitRows(X, n, D);
+  const distinct = distinctUnitRows(X, shared ? X.length / D : n, D, shared);
   const m = distinct.count;
   const Ud = distinct.unit;
   const kd = k;
@@ -134,8 +138,6 @@ interface DistinctRows {
   unit: Float64Array;
   /** Distinct vector of each row. */
   of: Int32Array;
-  /** A row holding each distinct vector (its first). */
-  representative: Int32Array;
   /** The rows of distinct vector v, ascending: rows[offsets[v] .. offsets[v + 1]). */
   offsets: Int32Array;
   rows: Int32Array;
@@ -143,15 +145,16 @@ interface DistinctRows {
 
 /**
  * The rows of X scaled to unit length (unitRows, row by row) and grouped when their unit vectors are bitwise
- * identical (by a hash of their bits, checked value by value); zero rows are never grouped.
+ * identical (by a hash of their bits, checked value by value); zero rows are never grouped. With `shared`, the
+ * rows are shared[i]'s rows of X (n of them) and X's own rows are what is grouped.
  */
-function distinctUnitRows(X: ArrayLike<number>, n: number, D: number): DistinctRows {
+function distinctUnitRows(X: ArrayLike<number>, n: number, D: number, shared?: Int32Array): DistinctRows {
   const u = new Float64Array(D);
   const ubits = new Uint32Array(u.buffer);
   let unit = new Float64Array(Math.max(1, Math.min(n, 1024)) * D);
   let bits = new Uint32Array(unit.buffer);
   const byHash = new Map<number, number[]>();
-  const of = new Int32Array(n);
+  let of = new Int32Array(n);
   const representative: number[] = [];
   const same = (v: number) => {
     for (let t = 0; t < 2 * D; t++) if (bits[2 * v * D + t] !== ubits[t]) return false;
@@ -187,6 +190,39 @@ function distinctUnitRows(X: ArrayLike<number>, n: number, D: number): DistinctR
     }
   }
   const m = representative.length;
+  if (shared) {
+    // Each row's group is that of its row of X, numbered by first appearance among the rows (as the rows would be),
+    // and a zero row of X stands for rows that are, each, their own group.
+    const ofX = of;
+    n = shared.length;
+    of = new Int32Array(n);
+    const id = new Int32Array(m).fill(-1);
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = ofX[shared[i]];
+      if (id[v] < 0 || isZeroUnit(unit, v, D)) {
+        if (id[v] < 0) id[v] = order.length;
+        of[i] = order.length;
+        order.push(v);
+      } else of[i] = id[v];
+    }
+    // Usually the same order (prepare numbers X's rows by first appearance): then no copy.
+    if (order.length === m && order.every((v, w) => v === w)) return groupRows(unit, m, of, n, D);
+    const byRow = new Float64Array(order.length * D);
+    order.forEach((v, w) => byRow.set(unit.subarray(v * D, (v + 1) * D), w * D));
+    return groupRows(byRow, order.length, of, n, D);
+  }
+  return groupRows(unit, m, of, n, D);
+}
+
+/** Whether distinct vector v is a zero row. */
+function isZeroUnit(unit: Float64Array, v: number, D: number): boolean {
+  for (let d = 0; d < D; d++) if (unit[v * D + d] !== 0) return false;
+  return true;
+}
+
+/** The rows of each of m distinct vectors, from each row's (of). */
+function groupRows(unit: Float64Array, m: number, of: Int32Array, n: number, D: number): DistinctRows {
   const offsets = new Int32Array(m + 1);
   for (let i = 0; i < n; i++) offsets[of[i] + 1]++;
   for (let v = 0; v < m; v++) offsets[v + 1] += offsets[v];
@@ -197,7 +233,6 @@ function distinctUnitRows(X: ArrayLike<number>, n: number, D: number): DistinctR
     count: m,
     unit: unit.length === m * D ? unit : unit.slice(0, m * D),
     of,
-    representative: Int32Array.from(representative),
     offsets,
     rows,
   };

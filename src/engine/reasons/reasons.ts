@@ -64,6 +64,8 @@ export interface ReasonInput {
   lines: ArrayLike<number>;
   /** The head's input (n x dim, pooled and standardized), for `rare`. */
   X: ArrayLike<number>;
+  /** Row i's row of X when rows share X's rows (HeadData.of). */
+  of?: Int32Array;
   dim: number;
   neighbours: Neighbours;
   /** Text duplicates (absent for data without text: then no duplicate / conflict reasons). */
@@ -316,8 +318,9 @@ function rareEvidence(input: ReasonInput, R: ReasonRules): (RareEvidence | undef
   const { X, dim: D, y, pred, classes } = input;
   const n = y.length;
   const C = classes.length;
-  if (X.length !== n * D) throw new Error(`reasons: X has ${X.length} values, expected ${n} x ${D}`);
-  const { distance, classRows } = centroidDistances(X, n, D, y, C);
+  if (input.of ? input.of.length !== n : X.length !== n * D)
+    throw new Error(`reasons: X has ${X.length} values, expected ${n} x ${D}`);
+  const { distance, classRows } = centroidDistances(X, n, D, y, C, input.of);
   const out: (RareEvidence | undefined)[] = new Array(n);
   for (let c = 0; c < C; c++) {
     const rowsOf = classRows[c];
@@ -344,19 +347,21 @@ export function centroidDistances(
   D: number,
   y: ArrayLike<number>,
   C: number,
+  of?: Int32Array,
 ): { distance: Float64Array; classRows: number[][] } {
   const centroid = new Float64Array(C * D);
   const classRows: number[][] = Array.from({ length: C }, () => []);
   for (let i = 0; i < n; i++) {
     classRows[y[i]].push(i);
-    for (let d = 0; d < D; d++) centroid[y[i] * D + d] += X[i * D + d];
+    const o = (of ? of[i] : i) * D;
+    for (let d = 0; d < D; d++) centroid[y[i] * D + d] += X[o + d];
   }
   // Only directions matter: the class sums need no division by the class size. Each row is scaled to unit length
   // as unitRows does (the same operations, so the same values) as it is used, not copied.
   const unitCentroid = unitRows(centroid, C, D);
   const distance = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const o = i * D;
+    const o = (of ? of[i] : i) * D;
     let ss = 0;
     for (let d = 0; d < D; d++) ss += X[o + d] * X[o + d];
     const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;

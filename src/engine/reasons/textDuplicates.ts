@@ -136,6 +136,7 @@ export class TextGroups {
    * adding only their texts would have given.
    */
   subset(keep: ArrayLike<number>): TextGroups {
+    if (this.released) throw new Error('TextGroups: no subset after release()');
     const out = new TextGroups();
     const K = SIGNATURE_BINS;
     const renumber = new Map<number, number>();
@@ -160,8 +161,20 @@ export class TextGroups {
     return out;
   }
 
+  /**
+   * Lets the signatures go (a million short texts: 150 MB) once the near duplicates are found; the groups stay
+   * (TextDuplicates shares them). No texts can be added, and no subset taken, after.
+   */
+  release(): void {
+    this.byHash = undefined;
+    this.sigs = new Uint16Array(0);
+    this.released = true;
+  }
+  private released = false;
+
   /** The groups so far: each row's group (-1 for an empty text), each group's rows, the signatures (K per group). */
   result(): { group: Int32Array; members: number[][]; sigs: Uint16Array } {
+    if (this.released) throw new Error('TextGroups: no result after release()');
     this.byHash = undefined;
     const group = this.groupOf.length === this.count ? this.groupOf : this.groupOf.slice(0, this.count);
     return { group, members: this.members, sigs: this.sigs };
