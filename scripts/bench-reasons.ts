@@ -12,7 +12,9 @@
 // (BENCH_ROWS=N for the large size; MEMSCORE_NEIGHBOURS=exact to time the fallback without usearch).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readDataset } from '../src/engine/data/readDataset';
 import { gemm } from '../src/engine/linalg/gemm';
+import { ownRows } from '../src/engine/model/identicalRows';
 import { runScoreJob } from '../src/engine/pipeline/scoreJob';
 import { seededRandom } from '../src/engine/random';
 import type { ReasonJobInput } from '../src/engine/reasons/index';
@@ -98,15 +100,17 @@ async function main(): Promise<void> {
   const { prep, scores } = st;
   const n0 = prep.data.n;
   const D = prep.featurizer.dim;
+  // The texts from a second read: the prepared rows are lean (no decoded fields).
+  const decoded = (await readDataset(train)).rows;
   const base: ReasonJobInput = {
-    X: prep.data.X,
+    X: ownRows(prep.data, D).X,
     n: n0,
     dim: D,
     classes: prep.classes,
     y: prep.data.y,
     pred: scores.pred,
     lines: prep.rows.map((r) => r.line),
-    texts: prep.rows.map((r) => r.fields.map((f) => f.value).join('\n')),
+    texts: decoded.map((r) => r.fields.map((f) => f.value).join('\n')),
     selfInfluence: scores.selfInfluence,
   };
   console.log(`${n0} rows x ${D} features (${prep.transform.name}), ${prep.classes.length} classes`);
@@ -139,7 +143,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < N; i++) {
       const s = i % n0;
       for (let d = 0; d < D; d++)
-        X[i * D + d] = prep.data.X[s * D + d] + (perturb && i >= n0 ? 0.3 * gauss() : 0);
+        X[i * D + d] = base.X[s * D + d] + (perturb && i >= n0 ? 0.3 * gauss() : 0);
       y[i] = base.y[s];
       pred[i] = base.pred[s];
       lines[i] = i + 1;

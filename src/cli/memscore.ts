@@ -95,10 +95,17 @@ async function main(argv: string[]): Promise<number> {
 function stageRows(file: string, state: ScoreState): OutputWriter {
   const w = openOutput({ flag: '--out', path: file });
   try {
+    // Lines joined into about a megabyte per write: one buffer per write, not one per row.
+    let lines = '';
     for (let i = 0; i < state.rows.length; i++) {
       const { completenessGap: _gap, ...row } = state.rows.at(i);
-      w.write(`${JSON.stringify(row)}\n`);
+      lines += `${JSON.stringify(row)}\n`;
+      if (lines.length >= 1 << 20) {
+        w.write(lines);
+        lines = '';
+      }
     }
+    if (lines) w.write(lines);
   } catch (err) {
     w.discard();
     throw err;
