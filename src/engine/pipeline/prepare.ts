@@ -10,7 +10,7 @@ import type { Featurizer, PoolOptions, PooledBatch } from '../featurize/featuriz
 import { createFeaturizer, parseFeaturizerSpec } from '../featurize/registry';
 import { TextGroups } from '../reasons/textDuplicates';
 import type { HeadData } from '../model/head';
-import { MERGE_BELOW, featureRow, rowHash, sameBits } from '../model/identicalRows';
+import { MERGE_BELOW, featureRow, mergeIdenticalRows, rowHash, sameBits } from '../model/identicalRows';
 import { DataError, type LeanRow, type ProgressCallback, type SkippedRow, type SourceRange } from '../types';
 import { yieldToEventLoop } from './clock';
 import type { DataOptions, FeaturizerStageOptions, ReasonStageOptions } from './options';
@@ -118,11 +118,13 @@ export async function prepare(
   const X = pooled.missing.size && !of ? compact(pooled.X, D, readRows.length, pooled.missing) : pooled.X;
   const xRows = X.length / D;
   checkFinite(X, rows, D, file, of);
-  const copies = of ? copyCounts(of, xRows) : undefined;
-  const transform = fo.standardize === false ? IDENTITY : Standardizer.fit(X, xRows, D, copies);
-  transform.applyRows(X, xRows);
   const index = new Map(classes.map((c, k) => [c, k]));
   const y = Int32Array.from(rows, (r) => index.get(r.label)!);
+  const data: HeadData = { X, y, n: rows.length, ...(of ? { of } : {}) };
+  // Shared rows stand for their copies (the merged rows' weights; X is transformed in place, so they stay valid).
+  const copies = of ? mergeIdenticalRows(data, D)!.w : undefined;
+  const transform = fo.standardize === false ? IDENTITY : Standardizer.fit(X, xRows, D, copies);
+  transform.applyRows(X, xRows);
   const truncated = new Map<number, SourceRange[]>();
   if (pooled.truncated.size) {
     const position = new Map(rows.map((r, k) => [r.line, k]));
@@ -139,7 +141,7 @@ export async function prepare(
     classes,
     featurizer,
     transform,
-    data: { X, y, n: rows.length, ...(of ? { of } : {}) },
+    data,
     truncated,
     skipped,
     warnings: [...read.warnings],
@@ -357,13 +359,6 @@ class PooledSink {
 /** Rows after which a sink gives sharing up when more than this share of them are distinct. */
 const SHARE_PROBE = 20_000;
 const SHARE_GIVE_UP = 0.9;
-
-/** How many rows use each of the m rows of X. */
-function copyCounts(of: Int32Array, m: number): Float64Array {
-  const w = new Float64Array(m);
-  for (const v of of) w[v]++;
-  return w;
-}
 
 /** Pools rows in batches into one matrix (positions as in `rows`). */
 export async function poolAll<Row extends LeanRow>(

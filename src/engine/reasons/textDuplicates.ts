@@ -91,6 +91,8 @@ export class TextGroups {
   // Signatures kept as their low 16 bits (b-bit MinHash, Li & Koenig 2010): half the memory (51 MB at 100k texts);
   // two different minima then agree by chance with probability 2^-16, a bias of at most 1.5e-5 in the estimate.
   private sigs = new Uint16Array(1024 * SIGNATURE_BINS);
+  /** After release(): the signatures are gone. */
+  private released = false;
 
   /** Texts added so far. */
   get n(): number {
@@ -170,7 +172,6 @@ export class TextGroups {
     this.sigs = new Uint16Array(0);
     this.released = true;
   }
-  private released = false;
 
   /** The groups so far: each row's group (-1 for an empty text), each group's rows, the signatures (K per group). */
   result(): { group: Int32Array; members: number[][]; sigs: Uint16Array } {
