@@ -38,7 +38,14 @@ test('batched self-influences with another label give the row-by-row reasons', a
       },
     });
     assert.ok(one.counts.mislabeled > 10, `mislabeled rows: ${one.counts.mislabeled}`);
-    assert.deepEqual(many, one);
+    // Everything the result holds (reasonsOf is a function of it, so compared through rows).
+    const content = (x: typeof one) => ({
+      rows: x.rows,
+      counts: x.counts,
+      withAnyReason: x.withAnyReason,
+      rules: x.rules,
+    });
+    assert.deepEqual(content(many), content(one));
     assert.equal(calls, own ? 1 : 2);
     const ev = one.rows.flat().find((x) => x.kind === 'mislabeled');
     assert.ok(ev && ev.kind === 'mislabeled' && ev.evidence.selfInfluenceIfPredicted !== undefined);

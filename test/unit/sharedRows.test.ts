@@ -110,6 +110,31 @@ describe('rows sharing their features (HeadData.of)', () => {
     );
   });
 
+  it("a row's reasons built alone equal those of all rows built at once, and the counts count them", async () => {
+    const prep = await prepare(repeatedFile(), {});
+    const fitted = fit(prep, {});
+    const scores = await scoreRows(fitted.head, prep.data, fitted.solver);
+    const { reasons } = await reasonsOf(prep, fitted, scores, {});
+    const one = Array.from({ length: prep.data.n }, (_, i) => reasons.reasonsOf(i));
+    const all = reasons.rows;
+    assert.deepEqual(one, all);
+    assert.notEqual(one[0], all[0], 'built apart, before rows');
+    assert.equal(reasons.reasonsOf(5), all[5], 'after rows: its entries');
+    const recount = Object.fromEntries(Object.keys(reasons.counts).map((k) => [k, 0])) as Record<
+      string,
+      number
+    >;
+    for (const r of all) for (const x of r) recount[x.kind]++;
+    assert.deepEqual(recount, reasons.counts);
+    assert.equal(reasons.withAnyReason, all.filter((r) => r.length).length);
+    // Shared evidence in rows: the copies of a text past the listed ones share one duplicate list.
+    const lists = new Set(all.flatMap((r) => r.filter((x) => x.kind === 'duplicate').map((x) => x.evidence)));
+    assert.ok(
+      lists.size < reasons.counts.duplicate,
+      `${lists.size} lists for ${reasons.counts.duplicate} rows`,
+    );
+  });
+
   it('neighbours of shared rows: zero rows stay unmatched, as when each row has its own', async () => {
     const D = 3;
     const distinct = Float64Array.from([0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 0.5, 0.2, 0.1, 1]);

@@ -116,7 +116,7 @@ export async function runScoreJob(
     if (why.duplicates) summary.duplicates = why.duplicates;
   }
   if (group && groupValues)
-    summary.groups = { field: group, ...groupTable(groupValues, percentile, why?.rows) };
+    summary.groups = { field: group, ...groupTable(groupValues, percentile, why?.reasons.rows) };
   if (l2Choice) summary.l2Choice = { folds: l2Choice.folds, grid: l2Choice.grid };
   if (opts.test) {
     const test = await prepareTest(
@@ -174,22 +174,24 @@ export async function explainRows(
 const MAX_DUPLICATE_GROUPS = 2000;
 
 /**
- * Puts each row's reasons on its ScoredRow and returns what the summary needs of the job, so that the rest of the
- * job (the n x k neighbour lists, the duplicate links) can be let go before the summary and the output are built.
+ * Hands the reasons to the rows (each row's are built when the row is) and returns what the summary needs of the
+ * job. The neighbour lists and duplicate links stay alive as long as the reasons do: they are what a row's evidence
+ * is built from.
  */
 function summaryOfReasons(
   job: ReasonJob,
   rows: ScoredRows,
-): Pick<ReasonJob['reasons'], 'counts' | 'withAnyReason' | 'rows'> & {
+): Pick<ReasonJob['reasons'], 'counts' | 'withAnyReason'> & {
+  reasons: ReasonJob['reasons'];
   notes: string[];
   duplicates?: ScoreSummary['duplicates'];
 } {
-  rows.setReasons(job.reasons.rows);
+  rows.setReasons(job.reasons);
   const clusters = job.duplicates ? duplicateClusters(job.duplicates) : undefined;
   return {
     counts: job.reasons.counts,
     withAnyReason: job.reasons.withAnyReason,
-    rows: job.reasons.rows,
+    reasons: job.reasons,
     notes: job.notes,
     ...(clusters
       ? { duplicates: { groups: clusters.slice(0, MAX_DUPLICATE_GROUPS), total: clusters.length } }

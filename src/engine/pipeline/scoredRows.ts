@@ -4,14 +4,14 @@
  * 290 MB, and `memscore score` only needs one at a time, to write it. `all()` builds them all once (what the worker
  * sends to the editor) and later changes (attributions added by "Explain this row") are made to them too.
  */
-import type { Reason } from '../../protocol/reasons';
 import type { ScoredRow, ScoredToken } from '../../protocol/results';
 import type { RowScores } from '../influence/scores';
+import type { ReasonsResult } from '../reasons/reasons';
 import type { Prepared } from './prepare';
 
 export class ScoredRows {
   private readonly attributed = new Map<number, { tokens: ScoredToken[]; gap: number }>();
-  private reasons?: readonly Reason[][];
+  private reasons?: Pick<ReasonsResult, 'rows' | 'reasonsOf'>;
   private built?: ScoredRow[];
 
   constructor(
@@ -49,13 +49,17 @@ export class ScoredRows {
       row.tokens = a.tokens;
       row.completenessGap = a.gap;
     }
-    if (this.reasons) row.reasons = this.reasons[i];
+    if (this.reasons) row.reasons = this.reasons.reasonsOf(i);
     return row;
   }
 
-  /** Every row as a ScoredRow, built once. */
+  /** Every row as a ScoredRow, built once (with every row's reasons, their shared evidence shared). */
   all(): ScoredRow[] {
-    if (!this.built) this.built = Array.from({ length: this.length }, (_, i) => this.at(i));
+    if (!this.built) {
+      // Every row's reasons at once first (reasonsOf then hands out those, with their shared evidence).
+      void this.reasons?.rows;
+      this.built = Array.from({ length: this.length }, (_, i) => this.at(i));
+    }
     return this.built;
   }
 
@@ -81,9 +85,9 @@ export class ScoredRows {
     }
   }
 
-  setReasons(reasons: readonly Reason[][]): void {
+  setReasons(reasons: Pick<ReasonsResult, 'rows' | 'reasonsOf'>): void {
     this.reasons = reasons;
-    if (this.built) this.built.forEach((r, i) => (r.reasons = reasons[i]));
+    if (this.built) this.built.forEach((r, i) => (r.reasons = reasons.rows[i]));
   }
 
   /** The completeness gap of every attributed row, by row position. */

@@ -82,8 +82,17 @@ export interface ReasonInput {
 }
 
 export interface ReasonsResult {
-  /** Per row, its reasons in REASON_KINDS order (empty when none applies). */
-  rows: Reason[][];
+  /**
+   * Per row, its reasons in REASON_KINDS order (empty when none applies): every row's, built on first use, with
+   * the evidence that depends on a row only through its text group and label shared between rows.
+   */
+  readonly rows: Reason[][];
+  /**
+   * Row i's reasons, built when asked and not kept (what rows[i] holds, in new objects): for a caller that needs
+   * one row at a time (`memscore score` writing --out), since every row's evidence at once is large (about 0.35 GB
+   * for a million short rows).
+   */
+  reasonsOf(i: number): Reason[];
   /** Rows with each reason. */
   counts: Record<ReasonKind, number>;
   /** Rows with at least one reason. */
@@ -91,124 +100,199 @@ export interface ReasonsResult {
   rules: ReasonRules;
 }
 
-/** The reasons of every row. */
+/**
+ * The reasons of every row. The rules that look at all rows at once (rare: class percentiles; mislabeled: the
+ * self-influence under the predicted label, in one batch) run now; the per-row evidence lists (duplicates,
+ * conflicts, templates) are built when a row's reasons are asked for, and counted now without being built.
+ */
 export function explainReasons(input: ReasonInput, rules: Partial<ReasonRules> = {}): ReasonsResult {
   const R = { ...DEFAULT_RULES, ...rules };
   const n = input.neighbours.n;
   if (input.y.length !== n || input.pred.length !== n || input.lines.length !== n)
     throw new Error(`reasons: y, pred and lines must have one entry per row (${n})`);
-  const rows: Reason[][] = new Array(n);
-  const dup = input.duplicates ? duplicateReasons(input, input.duplicates, R) : undefined;
+  const dup = input.duplicates ? new DuplicateReasons(input, input.duplicates, R) : undefined;
   const rare = rareEvidence(input, R);
   const mislabeled = mislabeledRows(input);
-  for (let i = 0; i < n; i++) {
+  const build = (i: number, shared?: SharedEvidence): Reason[] => {
     const out: Reason[] = [];
-    if (dup?.duplicate[i]) out.push({ kind: 'duplicate', evidence: dup.duplicate[i]! });
-    if (dup?.conflict[i]) out.push({ kind: 'conflict', evidence: dup.conflict[i]! });
+    const du = dup?.duplicate(i, shared);
+    if (du) out.push({ kind: 'duplicate', evidence: du });
+    const co = dup?.conflict(i, shared);
+    if (co) out.push({ kind: 'conflict', evidence: co });
     const m = mislabeled.get(i);
     if (m) out.push({ kind: 'mislabeled', evidence: m });
     if (rare[i]) out.push({ kind: 'rare', evidence: rare[i]! });
     const t = templatedEvidence(input, i, R);
     if (t) out.push({ kind: 'templated', evidence: t });
     // A pushed-to array keeps room for 17 entries: each row keeps an exact-size copy (a million rows hold these).
-    rows[i] = out.length ? out.slice() : out;
-  }
+    return out.length ? out.slice() : out;
+  };
   const counts = Object.fromEntries(REASON_KINDS.map((k) => [k, 0])) as Record<ReasonKind, number>;
   let withAnyReason = 0;
-  for (const r of rows) {
-    for (const x of r) counts[x.kind]++;
-    if (r.length) withAnyReason++;
+  for (let i = 0; i < n; i++) {
+    const has = [
+      dup?.hasDuplicate(i) ?? false,
+      dup?.hasConflict(i) ?? false,
+      mislabeled.has(i),
+      rare[i] !== undefined,
+      templatedCount(input, i, R) >= R.templatedMin,
+    ];
+    has.forEach((h, k) => h && counts[REASON_KINDS[k]]++);
+    if (has.some(Boolean)) withAnyReason++;
   }
-  return { rows, counts, withAnyReason, rules: R };
+  let all: Reason[][] | undefined;
+  return {
+    get rows() {
+      if (!all) {
+        const shared = newSharedEvidence(input.duplicates, input.classes.length);
+        all = Array.from({ length: n }, (_, i) => build(i, shared));
+      }
+      return all;
+    },
+    reasonsOf: (i) => (all ? all[i] : build(i)),
+    counts,
+    withAnyReason,
+    rules: R,
+  };
+}
+
+/**
+ * What rows[] shares between rows, built in row order: a row's exact copy is listed the same way in every list that
+ * names it (one object per such row: a million short rows list ten copies each, ten million objects otherwise), and
+ * evidence that depends on the row only through its group and label is built once per (group, label): a conflict
+ * always (its rows carry another label, so never the row itself); a duplicate list from the row's listed+1-th copy
+ * with its label on (the list is then the group's first `listed` such rows, none of them it).
+ */
+interface SharedEvidence {
+  exactDuplicate: (DuplicateEvidence['rows'][number] | undefined)[];
+  exactConflict: (ConflictEvidence['rows'][number] | undefined)[];
+  duplicate: Map<number, DuplicateEvidence>;
+  conflict: Map<number, ConflictEvidence>;
+  /** Rows of each (group, label) built so far. */
+  position: Int32Array;
+}
+
+function newSharedEvidence(d: TextDuplicates | undefined, C: number): SharedEvidence | undefined {
+  if (!d) return undefined;
+  return {
+    exactDuplicate: new Array(d.n),
+    exactConflict: new Array(d.n),
+    duplicate: new Map(),
+    conflict: new Map(),
+    position: new Int32Array(d.members.length * C),
+  };
 }
 
 /** duplicate / conflict from the exact groups and near links, counted through per-group label histograms. */
-function duplicateReasons(
-  input: ReasonInput,
-  d: TextDuplicates,
-  R: ReasonRules,
-): { duplicate: (DuplicateEvidence | undefined)[]; conflict: (ConflictEvidence | undefined)[] } {
-  const n = d.n;
-  const C = input.classes.length;
-  const { y, lines, classes } = input;
-  const m = d.members.length;
-  const hist = new Int32Array(m * C);
-  for (let g = 0; g < m; g++) for (const i of d.members[g]) hist[g * C + y[i]]++;
-  const duplicate: (DuplicateEvidence | undefined)[] = new Array(n);
-  const conflict: (ConflictEvidence | undefined)[] = new Array(n);
-  // A row's exact copy is listed the same way in every list that names it: one object per such row, shared by the
-  // lists (a million short rows list ten copies each: ten million objects otherwise).
-  const exactDuplicate: (DuplicateEvidence['rows'][number] | undefined)[] = new Array(n);
-  const exactConflict: (ConflictEvidence['rows'][number] | undefined)[] = new Array(n);
-  // Evidence that depends on the row only through its group and label is built once per (group, label) and shared:
-  // a conflict always (its rows carry another label, so never the row itself); a duplicate list from the row's
-  // listed+1-th copy with its label on (the list is then the group's first `listed` such rows, none of them it).
-  const sharedDuplicate = new Map<number, DuplicateEvidence>();
-  const sharedConflict = new Map<number, ConflictEvidence>();
-  const position = new Int32Array(m * C);
-  for (let i = 0; i < n; i++) {
+class DuplicateReasons {
+  private readonly C: number;
+  private readonly hist: Int32Array;
+
+  constructor(
+    private readonly input: ReasonInput,
+    private readonly d: TextDuplicates,
+    private readonly R: ReasonRules,
+  ) {
+    const C = (this.C = input.classes.length);
+    const m = d.members.length;
+    const hist = (this.hist = new Int32Array(m * C));
+    for (let g = 0; g < m; g++) for (const i of d.members[g]) hist[g * C + input.y[i]]++;
+  }
+
+  /** Row i's copies with its label and with any label, exact and near (undefined for a row without text). */
+  private tally(
+    i: number,
+  ): { exactSame: number; nearSame: number; exactAll: number; nearAll: number } | undefined {
+    const { d, hist, C } = this;
     const g = d.group[i];
-    if (g < 0) continue;
-    const own = y[i];
-    const key = g * C + own;
-    const late = position[key]++ >= R.listed;
-    const exactSame = hist[g * C + own] - 1;
-    const exactAll = d.members[g].length - 1;
+    if (g < 0) return undefined;
+    const own = this.input.y[i];
     let nearSame = 0;
     let nearAll = 0;
     for (let t = d.linkOffsets[g]; t < d.linkOffsets[g + 1]; t++) {
       nearSame += hist[d.linkGroup[t] * C + own];
       nearAll += d.members[d.linkGroup[t]].length;
     }
-    const shared = late ? sharedDuplicate.get(key) : undefined;
-    if (shared) duplicate[i] = shared;
-    else if (exactSame + nearSame > 0) {
-      const listedRows: DuplicateEvidence['rows'] = [];
-      const sameIn = (h: number) => hist[h * C + own] - (h === g ? 1 : 0);
-      walkDuplicates(d, i, R.listed, sameIn, (j, exact, jaccard) => {
-        if (y[j] !== own) return false;
-        listedRows.push(
-          exact
-            ? (exactDuplicate[j] ??= { index: j, line: lines[j], exact, jaccard })
-            : { index: j, line: lines[j], exact, jaccard },
-        );
-        return true;
-      });
-      duplicate[i] = {
-        count: exactSame + nearSame,
-        exact: exactSame,
-        near: nearSame,
-        rows: listedRows.slice(),
-      };
-      if (late) sharedDuplicate.set(key, duplicate[i]!);
-    }
-    const other = exactAll - exactSame + nearAll - nearSame;
-    const sharedOther = sharedConflict.get(key);
-    if (sharedOther) conflict[i] = sharedOther;
-    else if (other > 0) {
-      const labels: Record<string, number> = {};
-      for (let c = 0; c < C; c++) {
-        if (c === own) continue;
-        let k = hist[g * C + c];
-        for (let t = d.linkOffsets[g]; t < d.linkOffsets[g + 1]; t++) k += hist[d.linkGroup[t] * C + c];
-        if (k) labels[classes[c]] = k;
-      }
-      const listedRows: ConflictEvidence['rows'] = [];
-      const otherIn = (h: number) => d.members[h].length - hist[h * C + own];
-      walkDuplicates(d, i, R.listed, otherIn, (j, exact, jaccard) => {
-        if (y[j] === own) return false;
-        listedRows.push(
-          exact
-            ? (exactConflict[j] ??= { index: j, line: lines[j], label: classes[y[j]], exact, jaccard })
-            : { index: j, line: lines[j], label: classes[y[j]], exact, jaccard },
-        );
-        return true;
-      });
-      conflict[i] = { count: other, labels, rows: listedRows.slice() };
-      sharedConflict.set(key, conflict[i]!);
-    }
+    return { exactSame: hist[g * C + own] - 1, nearSame, exactAll: d.members[g].length - 1, nearAll };
   }
-  return { duplicate, conflict };
+
+  hasDuplicate(i: number): boolean {
+    const t = this.tally(i);
+    return t !== undefined && t.exactSame + t.nearSame > 0;
+  }
+
+  hasConflict(i: number): boolean {
+    const t = this.tally(i);
+    return t !== undefined && t.exactAll - t.exactSame + t.nearAll - t.nearSame > 0;
+  }
+
+  duplicate(i: number, shared?: SharedEvidence): DuplicateEvidence | undefined {
+    const { d, hist, C, R } = this;
+    const { y, lines } = this.input;
+    const t = this.tally(i);
+    if (!t) return undefined;
+    const g = d.group[i];
+    const own = y[i];
+    const key = g * C + own;
+    const late = shared ? shared.position[key]++ >= R.listed : false;
+    const hit = late ? shared!.duplicate.get(key) : undefined;
+    if (hit) return hit;
+    if (t.exactSame + t.nearSame <= 0) return undefined;
+    const listedRows: DuplicateEvidence['rows'] = [];
+    const sameIn = (h: number) => hist[h * C + own] - (h === g ? 1 : 0);
+    walkDuplicates(d, i, R.listed, sameIn, (j, exact, jaccard) => {
+      if (y[j] !== own) return false;
+      listedRows.push(
+        exact && shared
+          ? (shared.exactDuplicate[j] ??= { index: j, line: lines[j], exact, jaccard })
+          : { index: j, line: lines[j], exact, jaccard },
+      );
+      return true;
+    });
+    const ev = {
+      count: t.exactSame + t.nearSame,
+      exact: t.exactSame,
+      near: t.nearSame,
+      rows: listedRows.slice(),
+    };
+    if (late) shared!.duplicate.set(key, ev);
+    return ev;
+  }
+
+  conflict(i: number, shared?: SharedEvidence): ConflictEvidence | undefined {
+    const { d, hist, C, R } = this;
+    const { y, lines, classes } = this.input;
+    const t = this.tally(i);
+    if (!t) return undefined;
+    const g = d.group[i];
+    const own = y[i];
+    const key = g * C + own;
+    const hit = shared?.conflict.get(key);
+    if (hit) return hit;
+    const other = t.exactAll - t.exactSame + t.nearAll - t.nearSame;
+    if (other <= 0) return undefined;
+    const labels: Record<string, number> = {};
+    for (let c = 0; c < C; c++) {
+      if (c === own) continue;
+      let k = hist[g * C + c];
+      for (let u = d.linkOffsets[g]; u < d.linkOffsets[g + 1]; u++) k += hist[d.linkGroup[u] * C + c];
+      if (k) labels[classes[c]] = k;
+    }
+    const listedRows: ConflictEvidence['rows'] = [];
+    const otherIn = (h: number) => d.members[h].length - hist[h * C + own];
+    walkDuplicates(d, i, R.listed, otherIn, (j, exact, jaccard) => {
+      if (y[j] === own) return false;
+      listedRows.push(
+        exact && shared
+          ? (shared.exactConflict[j] ??= { index: j, line: lines[j], label: classes[y[j]], exact, jaccard })
+          : { index: j, line: lines[j], label: classes[y[j]], exact, jaccard },
+      );
+      return true;
+    });
+    const ev = { count: other, labels, rows: listedRows.slice() };
+    shared?.conflict.set(key, ev);
+    return ev;
+  }
 }
 
 /**
@@ -391,9 +475,24 @@ function isLinked(d: TextDuplicates, g: number, h: number): boolean {
 
 /** templated: at least templatedMin neighbours with the row's label at similarity >= templatedSimilarity. */
 function templatedEvidence(input: ReasonInput, i: number, R: ReasonRules): TemplatedEvidence | undefined {
-  const { y, lines, neighbours: nb, duplicates: d } = input;
-  const g = d ? d.group[i] : -1;
+  const { lines, neighbours: nb } = input;
   const rows: TemplatedEvidence['rows'] = [];
+  const count = templatedCount(input, i, R, (j) => {
+    if (rows.length < R.listed)
+      rows.push({
+        index: nb.index[i * nb.k + j],
+        line: lines[nb.index[i * nb.k + j]],
+        similarity: nb.similarity[i * nb.k + j],
+      });
+  });
+  if (count < R.templatedMin) return undefined;
+  return { count, k: nb.k, similarity: R.templatedSimilarity, rows: rows.slice() };
+}
+
+/** Row i's template neighbours (each told to `each` by its position in the row's list), counted. */
+function templatedCount(input: ReasonInput, i: number, R: ReasonRules, each?: (j: number) => void): number {
+  const { y, neighbours: nb, duplicates: d } = input;
+  const g = d ? d.group[i] : -1;
   let count = 0;
   for (let j = 0; j < nb.k; j++) {
     const t = nb.index[i * nb.k + j];
@@ -401,9 +500,7 @@ function templatedEvidence(input: ReasonInput, i: number, R: ReasonRules): Templ
     // A text duplicate is reported as `duplicate`, not as a template.
     if (d && g >= 0 && (d.group[t] === g || isLinked(d, g, d.group[t]))) continue;
     count++;
-    if (rows.length < R.listed)
-      rows.push({ index: t, line: lines[t], similarity: nb.similarity[i * nb.k + j] });
+    each?.(j);
   }
-  if (count < R.templatedMin) return undefined;
-  return { count, k: nb.k, similarity: R.templatedSimilarity, rows: rows.slice() };
+  return count;
 }
