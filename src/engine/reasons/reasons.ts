@@ -130,15 +130,18 @@ export function explainReasons(input: ReasonInput, rules: Partial<ReasonRules> =
   const counts = Object.fromEntries(REASON_KINDS.map((k) => [k, 0])) as Record<ReasonKind, number>;
   let withAnyReason = 0;
   for (let i = 0; i < n; i++) {
-    const has = [
-      dup?.hasDuplicate(i) ?? false,
-      dup?.hasConflict(i) ?? false,
-      mislabeled.has(i),
-      rare[i] !== undefined,
-      templatedCount(input, i, R) >= R.templatedMin,
-    ];
-    has.forEach((h, k) => h && counts[REASON_KINDS[k]]++);
-    if (has.some(Boolean)) withAnyReason++;
+    const t = dup?.tally(i);
+    let any = false;
+    const count = (kind: ReasonKind, has: boolean) => {
+      if (has) counts[kind]++;
+      any ||= has;
+    };
+    count('duplicate', t !== undefined && t.exactSame + t.nearSame > 0);
+    count('conflict', t !== undefined && t.exactAll - t.exactSame + t.nearAll - t.nearSame > 0);
+    count('mislabeled', mislabeled.has(i));
+    count('rare', rare[i] !== undefined);
+    count('templated', templatedCount(input, i, R) >= R.templatedMin);
+    if (any) withAnyReason++;
   }
   let all: Reason[][] | undefined;
   return {
@@ -200,9 +203,7 @@ class DuplicateReasons {
   }
 
   /** Row i's copies with its label and with any label, exact and near (undefined for a row without text). */
-  private tally(
-    i: number,
-  ): { exactSame: number; nearSame: number; exactAll: number; nearAll: number } | undefined {
+  tally(i: number): { exactSame: number; nearSame: number; exactAll: number; nearAll: number } | undefined {
     const { d, hist, C } = this;
     const g = d.group[i];
     if (g < 0) return undefined;
@@ -214,16 +215,6 @@ class DuplicateReasons {
       nearAll += d.members[d.linkGroup[t]].length;
     }
     return { exactSame: hist[g * C + own] - 1, nearSame, exactAll: d.members[g].length - 1, nearAll };
-  }
-
-  hasDuplicate(i: number): boolean {
-    const t = this.tally(i);
-    return t !== undefined && t.exactSame + t.nearSame > 0;
-  }
-
-  hasConflict(i: number): boolean {
-    const t = this.tally(i);
-    return t !== undefined && t.exactAll - t.exactSame + t.nearAll - t.nearSame > 0;
   }
 
   duplicate(i: number, shared?: SharedEvidence): DuplicateEvidence | undefined {
