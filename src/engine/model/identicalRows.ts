@@ -108,9 +108,22 @@ export function featureRow(data: HeadData, i: number): number {
 /** The features of rows [from, from + m) as one m x D block: a view of X when every row has its own, else a copy. */
 export function featureBlock(data: HeadData, D: number, from: number, m: number): Float64Array {
   if (!data.of) return data.X.subarray(from * D, (from + m) * D);
-  const out = new Float64Array(m * D);
-  for (let k = 0; k < m; k++) {
-    const r = data.of[from + k];
+  return gatherFeatures(
+    data,
+    D,
+    Int32Array.from({ length: m }, (_, k) => from + k),
+  );
+}
+
+/** The features of the rows `rows` (in that order), one after another, into out (rows.length x D at least). */
+export function gatherFeatures(
+  data: HeadData,
+  D: number,
+  rows: ArrayLike<number>,
+  out = new Float64Array(rows.length * D),
+): Float64Array {
+  for (let k = 0; k < rows.length; k++) {
+    const r = featureRow(data, rows[k]);
     out.set(data.X.subarray(r * D, (r + 1) * D), k * D);
   }
   return out;

@@ -10,7 +10,7 @@ import type { Featurizer, PoolOptions, PooledBatch } from '../featurize/featuriz
 import { createFeaturizer, parseFeaturizerSpec } from '../featurize/registry';
 import { TextGroups } from '../reasons/textDuplicates';
 import type { HeadData } from '../model/head';
-import { MERGE_BELOW, featureRow, mergeIdenticalRows, rowHash, sameBits } from '../model/identicalRows';
+import { MERGE_BELOW, gatherFeatures, mergeIdenticalRows, rowHash, sameBits } from '../model/identicalRows';
 import { DataError, type LeanRow, type ProgressCallback, type SkippedRow, type SourceRange } from '../types';
 import { yieldToEventLoop } from './clock';
 import type { DataOptions, FeaturizerStageOptions, ReasonStageOptions } from './options';
@@ -277,12 +277,8 @@ class PooledSink {
     const { D } = this;
     const words = 2 * D;
     const bits = new Uint32Array(batch.X.buffer, batch.X.byteOffset, rows.length * words);
-    if (this.n + rows.length > this.of!.length) {
-      const byShare = share > 0 && share <= 1 ? ((this.n + rows.length) / share) * 1.05 : 0;
-      const grown = new Int32Array(Math.ceil(Math.max(byShare, 1.25 * this.of!.length)) + BATCH);
-      grown.set(this.of!);
-      this.of = grown;
-    }
+    const need = this.n + rows.length;
+    if (need > this.of!.length) this.of = resized(this.of!, grownRows(need, this.of!.length, share));
     for (let k = 0; k < rows.length; k++) {
       const i = this.n + k;
       if (batch.missing?.has(k)) {
@@ -312,19 +308,14 @@ class PooledSink {
   private reserve(rows: number, share: number): void {
     const { D } = this;
     if (rows * D <= this.X.length) return;
-    const byShare = share > 0 && share <= 1 ? (rows / share) * 1.05 : 0;
-    const size = Math.ceil(Math.max(rows, byShare, 1.25 * (this.X.length / D))) + BATCH;
+    const size = grownRows(rows, this.X.length / D, share);
     const grown = new Float64Array(size * D);
     grown.set(this.X.subarray(0, (this.of ? this.distinct : this.n) * D));
     this.X = grown;
     if (this.of) {
       this.Xbits = new Uint32Array(grown.buffer);
-      const label = new Int32Array(size);
-      label.set(this.label);
-      this.label = label;
-      const chain = new Int32Array(size);
-      chain.set(this.chain);
-      this.chain = chain;
+      this.label = resized(this.label, size);
+      this.chain = resized(this.chain, size);
     }
   }
 
@@ -354,6 +345,22 @@ class PooledSink {
     const of = this.of?.slice(0, this.n);
     return { X, ...(of ? { of } : {}), truncated: this.truncated, missing: this.missing };
   }
+}
+
+/**
+ * The rows to allocate for `need` rows when `have` are: what the share of the file read so far (0..1; 0 when not
+ * known) says the whole file needs, and at least a quarter more.
+ */
+function grownRows(need: number, have: number, share: number): number {
+  const byShare = share > 0 && share <= 1 ? (need / share) * 1.05 : 0;
+  return Math.ceil(Math.max(need, byShare, 1.25 * have)) + BATCH;
+}
+
+/** A copy of a with room for `size` entries. */
+function resized(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(size);
+  out.set(a);
+  return out;
 }
 
 /** Rows after which a sink gives sharing up when more than this share of them are distinct. */
@@ -416,16 +423,8 @@ function checkFinite(
 
 /** The rows idx of data (in that order), a row of X each. */
 export function subset(data: HeadData, dim: number, idx: ArrayLike<number>): HeadData {
-  const n = idx.length;
-  const X = new Float64Array(n * dim);
-  const y = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = idx[k];
-    const r = featureRow(data, i);
-    X.set(data.X.subarray(r * dim, (r + 1) * dim), k * dim);
-    y[k] = data.y[i];
-  }
-  return { X, y, n };
+  const y = Int32Array.from({ length: idx.length }, (_, k) => data.y[idx[k]]);
+  return { X: gatherFeatures(data, dim, idx), y, n: idx.length };
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   groupTable,
 } from '../reasons/index';
 import { type L2Choice, chooseL2 } from './l2auto';
-import { featureBlock, featureRow } from '../model/identicalRows';
+import { featureBlock, gatherFeatures } from '../model/identicalRows';
 import { type Control, type Prepared, prepare, prepareTest } from './prepare';
 import { ScoredRows } from './scoredRows';
 
@@ -255,10 +255,7 @@ function selfInfluenceWithLabels(
     const Xb = new Float64Array(Math.min(LABEL_BATCH, rows.length) * D);
     for (let b = 0; b < rows.length; b += LABEL_BATCH) {
       const m = Math.min(LABEL_BATCH, rows.length - b);
-      for (let k = 0; k < m; k++) {
-        const r = featureRow(data, rows[b + k]);
-        Xb.set(data.X.subarray(r * D, (r + 1) * D), k * D);
-      }
+      gatherFeatures(data, D, rows.subarray(b, b + m), Xb);
       out.set(solver.selfInfluence(head.gradients(Xb, classIndex.subarray(b, b + m), m)).subarray(0, m), b);
     }
     return out;

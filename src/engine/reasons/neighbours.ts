@@ -155,7 +155,8 @@ function distinctUnitRows(X: ArrayLike<number>, n: number, D: number, shared?: I
   let bits = new Uint32Array(unit.buffer);
   const byHash = new Map<number, number[]>();
   let of = new Int32Array(n);
-  const representative: number[] = [];
+  /** Per distinct vector: whether it is a zero row (never shared with another row). */
+  const zeroVector: boolean[] = [];
   const same = (v: number) => {
     for (let t = 0; t < 2 * D; t++) if (bits[2 * v * D + t] !== ubits[t]) return false;
     return true;
@@ -175,9 +176,9 @@ function distinctUnitRows(X: ArrayLike<number>, n: number, D: number, shared?: I
     const v = list?.find((r) => same(r));
     if (v !== undefined) of[i] = v;
     else {
-      const w = representative.length;
+      const w = zeroVector.length;
       of[i] = w;
-      representative.push(i);
+      zeroVector.push(zero);
       if ((w + 1) * D > unit.length) {
         const grown = new Float64Array(Math.min(n, Math.ceil(1.5 * (w + 1))) * D);
         grown.set(unit);
@@ -189,7 +190,7 @@ function distinctUnitRows(X: ArrayLike<number>, n: number, D: number, shared?: I
       else if (!zero) byHash.set(h >>> 0, [w]);
     }
   }
-  const m = representative.length;
+  const m = zeroVector.length;
   if (shared) {
     // Each row's group is that of its row of X, numbered by first appearance among the rows (as the rows would be),
     // and a zero row of X stands for rows that are, each, their own group.
@@ -200,7 +201,7 @@ function distinctUnitRows(X: ArrayLike<number>, n: number, D: number, shared?: I
     const order: number[] = [];
     for (let i = 0; i < n; i++) {
       const v = ofX[shared[i]];
-      if (id[v] < 0 || isZeroUnit(unit, v, D)) {
+      if (id[v] < 0 || zeroVector[v]) {
         if (id[v] < 0) id[v] = order.length;
         of[i] = order.length;
         order.push(v);
@@ -213,12 +214,6 @@ function distinctUnitRows(X: ArrayLike<number>, n: number, D: number, shared?: I
     return groupRows(byRow, order.length, of, n, D);
   }
   return groupRows(unit, m, of, n, D);
-}
-
-/** Whether distinct vector v is a zero row. */
-function isZeroUnit(unit: Float64Array, v: number, D: number): boolean {
-  for (let d = 0; d < D; d++) if (unit[v * D + d] !== 0) return false;
-  return true;
 }
 
 /** The rows of each of m distinct vectors, from each row's (of). */

@@ -115,9 +115,10 @@ export function explainReasons(input: ReasonInput, rules: Partial<ReasonRules> =
   const mislabeled = mislabeledRows(input);
   const build = (i: number, shared?: SharedEvidence): Reason[] => {
     const out: Reason[] = [];
-    const du = dup?.duplicate(i, shared);
+    const tally = dup?.tally(i);
+    const du = tally && dup!.duplicate(i, tally, shared);
     if (du) out.push({ kind: 'duplicate', evidence: du });
-    const co = dup?.conflict(i, shared);
+    const co = tally && dup!.conflict(i, tally, shared);
     if (co) out.push({ kind: 'conflict', evidence: co });
     const m = mislabeled.get(i);
     if (m) out.push({ kind: 'mislabeled', evidence: m });
@@ -136,8 +137,8 @@ export function explainReasons(input: ReasonInput, rules: Partial<ReasonRules> =
       if (has) counts[kind]++;
       any ||= has;
     };
-    count('duplicate', t !== undefined && t.exactSame + t.nearSame > 0);
-    count('conflict', t !== undefined && t.exactAll - t.exactSame + t.nearAll - t.nearSame > 0);
+    count('duplicate', t !== undefined && t.same > 0);
+    count('conflict', t !== undefined && t.other > 0);
     count('mislabeled', mislabeled.has(i));
     count('rare', rare[i] !== undefined);
     count('templated', templatedCount(input, i, R) >= R.templatedMin);
@@ -186,6 +187,14 @@ function newSharedEvidence(d: TextDuplicates | undefined, C: number): SharedEvid
   };
 }
 
+/** A row's text copies: exact and near ones with its label (same = their sum), and rows with another label. */
+interface Tally {
+  exactSame: number;
+  nearSame: number;
+  same: number;
+  other: number;
+}
+
 /** duplicate / conflict from the exact groups and near links, counted through per-group label histograms. */
 class DuplicateReasons {
   private readonly C: number;
@@ -202,8 +211,8 @@ class DuplicateReasons {
     for (let g = 0; g < m; g++) for (const i of d.members[g]) hist[g * C + input.y[i]]++;
   }
 
-  /** Row i's copies with its label and with any label, exact and near (undefined for a row without text). */
-  tally(i: number): { exactSame: number; nearSame: number; exactAll: number; nearAll: number } | undefined {
+  /** Row i's copies, exact and near, with its label and with another (undefined for a row without text). */
+  tally(i: number): Tally | undefined {
     const { d, hist, C } = this;
     const g = d.group[i];
     if (g < 0) return undefined;
@@ -214,21 +223,26 @@ class DuplicateReasons {
       nearSame += hist[d.linkGroup[t] * C + own];
       nearAll += d.members[d.linkGroup[t]].length;
     }
-    return { exactSame: hist[g * C + own] - 1, nearSame, exactAll: d.members[g].length - 1, nearAll };
+    const exactSame = hist[g * C + own] - 1;
+    const exactAll = d.members[g].length - 1;
+    return {
+      exactSame,
+      nearSame,
+      same: exactSame + nearSame,
+      other: exactAll - exactSame + nearAll - nearSame,
+    };
   }
 
-  duplicate(i: number, shared?: SharedEvidence): DuplicateEvidence | undefined {
+  duplicate(i: number, t: Tally, shared?: SharedEvidence): DuplicateEvidence | undefined {
     const { d, hist, C, R } = this;
     const { y, lines } = this.input;
-    const t = this.tally(i);
-    if (!t) return undefined;
     const g = d.group[i];
     const own = y[i];
     const key = g * C + own;
     const late = shared ? shared.position[key]++ >= R.listed : false;
     const hit = late ? shared!.duplicate.get(key) : undefined;
     if (hit) return hit;
-    if (t.exactSame + t.nearSame <= 0) return undefined;
+    if (t.same <= 0) return undefined;
     const listedRows: DuplicateEvidence['rows'] = [];
     const sameIn = (h: number) => hist[h * C + own] - (h === g ? 1 : 0);
     walkDuplicates(d, i, R.listed, sameIn, (j, exact, jaccard) => {
@@ -241,7 +255,7 @@ class DuplicateReasons {
       return true;
     });
     const ev = {
-      count: t.exactSame + t.nearSame,
+      count: t.same,
       exact: t.exactSame,
       near: t.nearSame,
       rows: listedRows.slice(),
@@ -250,17 +264,15 @@ class DuplicateReasons {
     return ev;
   }
 
-  conflict(i: number, shared?: SharedEvidence): ConflictEvidence | undefined {
+  conflict(i: number, t: Tally, shared?: SharedEvidence): ConflictEvidence | undefined {
     const { d, hist, C, R } = this;
     const { y, lines, classes } = this.input;
-    const t = this.tally(i);
-    if (!t) return undefined;
     const g = d.group[i];
     const own = y[i];
     const key = g * C + own;
     const hit = shared?.conflict.get(key);
     if (hit) return hit;
-    const other = t.exactAll - t.exactSame + t.nearAll - t.nearSame;
+    const other = t.other;
     if (other <= 0) return undefined;
     const labels: Record<string, number> = {};
     for (let c = 0; c < C; c++) {
